@@ -1,0 +1,66 @@
+//! The KV cache of one sequence. It belongs to a session, not to the model: models are `&self`
+//! and shared, each conversation owns its cache.
+
+/// Keys and values of one layer, laid out `(pos, n_kv_heads * head_dim)`.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct LayerCache {
+    pub k: Vec<f32>,
+    pub v: Vec<f32>,
+}
+
+/// A sequence's KV cache: append as tokens are processed, truncate to reuse a prefix, reset.
+#[derive(Clone, Debug)]
+pub struct Cache {
+    pub(crate) layers: Vec<LayerCache>,
+    kv_dim: usize,
+    len: usize,
+}
+
+impl Cache {
+    pub fn new(n_layers: usize, kv_dim: usize) -> Self {
+        Self {
+            layers: vec![LayerCache::default(); n_layers],
+            kv_dim,
+            len: 0,
+        }
+    }
+
+    /// Number of positions held.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Keeps the first `n` positions (prefix reuse). Does nothing if `n >= len`.
+    pub fn truncate(&mut self, n: usize) {
+        if n >= self.len {
+            return;
+        }
+        for l in &mut self.layers {
+            l.k.truncate(n * self.kv_dim);
+            l.v.truncate(n * self.kv_dim);
+        }
+        self.len = n;
+    }
+
+    /// Forgets everything, keeping the allocation.
+    pub fn reset(&mut self) {
+        self.truncate(0);
+    }
+
+    /// Bytes held by keys and values.
+    pub fn memory_bytes(&self) -> usize {
+        self.layers
+            .iter()
+            .map(|l| (l.k.len() + l.v.len()) * 4)
+            .sum()
+    }
+
+    /// Called by a model once every layer appended `n` positions.
+    pub(crate) fn advance(&mut self, n: usize) {
+        self.len += n;
+    }
+}

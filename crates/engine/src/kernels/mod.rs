@@ -1,0 +1,251 @@
+//! CPU kernels: dequantization, dot products and the matrix-vector products the models are built
+//! from. SIMD paths are chosen at run time; [`set_simd`] forces the portable path so tests can
+//! check both.
+
+mod dequant;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use rayon::prelude::*;
+use samtal_gguf::GgmlType;
+
+pub use dequant::dequantize;
+
+static SIMD_ALLOWED: AtomicBool = AtomicBool::new(true);
+
+/// Allows (the default) or forbids SIMD kernels for the whole process.
+pub fn set_simd(allowed: bool) {
+    SIMD_ALLOWED.store(allowed, Ordering::Relaxed);
+}
+
+/// Which kernel path is in use, for `inspect`/`bench` output.
+pub fn kernel_path() -> &'static str {
+    if use_avx2() {
+        "avx2+fma"
+    } else {
+        "scalar"
+    }
+}
+
+#[inline]
+fn use_avx2() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        SIMD_ALLOWED.load(Ordering::Relaxed)
+            && std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// `sum(a[i] * b[i])`.
+#[inline]
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    debug_assert_eq!(a.len(), b.len());
+    #[cfg(target_arch = "x86_64")]
+    if use_avx2() {
+        // SAFETY: the CPU supports avx2 and fma (checked above).
+        return unsafe { dot_avx2(a, b) };
+    }
+    dot_scalar(a, b)
+}
+
+fn dot_scalar(a: &[f32], b: &[f32]) -> f32 {
+    // Eight partial sums, like the SIMD path, so both round alike and LLVM can vectorise.
+    let mut acc = [0f32; 8];
+    let chunks = a.len() / 8 * 8;
+    for (ca, cb) in a[..chunks].chunks_exact(8).zip(b[..chunks].chunks_exact(8)) {
+        for k in 0..8 {
+            acc[k] += ca[k] * cb[k];
+        }
+    }
+    let mut s: f32 = acc.iter().sum();
+    for (x, y) in a[chunks..].iter().zip(&b[chunks..]) {
+        s += x * y;
+    }
+    s
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn dot_avx2(a: &[f32], b: &[f32]) -> f32 {
+    use std::arch::x86_64::*;
+    let n = a.len().min(b.len());
+    let (pa, pb) = (a.as_ptr(), b.as_ptr());
+    let mut acc0 = _mm256_setzero_ps();
+    let mut acc1 = _mm256_setzero_ps();
+    let mut acc2 = _mm256_setzero_ps();
+    let mut acc3 = _mm256_setzero_ps();
+    let mut i = 0;
+    // SAFETY (all loads below): i + 32 <= n, i + 8 <= n respectively, both slices hold n floats.
+    while i + 32 <= n {
+        unsafe {
+            acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(pa.add(i)), _mm256_loadu_ps(pb.add(i)), acc0);
+            acc1 = _mm256_fmadd_ps(
+                _mm256_loadu_ps(pa.add(i + 8)),
+                _mm256_loadu_ps(pb.add(i + 8)),
+                acc1,
+            );
+            acc2 = _mm256_fmadd_ps(
+                _mm256_loadu_ps(pa.add(i + 16)),
+                _mm256_loadu_ps(pb.add(i + 16)),
+                acc2,
+            );
+            acc3 = _mm256_fmadd_ps(
+                _mm256_loadu_ps(pa.add(i + 24)),
+                _mm256_loadu_ps(pb.add(i + 24)),
+                acc3,
+            );
+        }
+        i += 32;
+    }
+    while i + 8 <= n {
+        unsafe {
+            acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(pa.add(i)), _mm256_loadu_ps(pb.add(i)), acc0);
+        }
+        i += 8;
+    }
+    let acc = _mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3));
+    let mut lanes = [0f32; 8];
+    // SAFETY: lanes has room for 8 floats.
+    unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), acc) };
+    let mut s: f32 = lanes.iter().sum();
+    while i < n {
+        s += a[i] * b[i];
+        i += 1;
+    }
+    s
+}
+
+/// A weight matrix `(rows, cols)` in one of the storage formats, row-major: each row is `cols`
+/// contiguous elements (a whole number of blocks for quantized types).
+#[derive(Clone, Copy, Debug)]
+pub struct MatRef<'a> {
+    pub ty: GgmlType,
+    pub data: &'a [u8],
+    pub rows: usize,
+    pub cols: usize,
+}
+
+impl MatRef<'_> {
+    fn row_bytes(&self) -> usize {
+        self.cols / self.ty.block_len() * self.ty.block_bytes()
+    }
+
+    /// Dequantizes row `r` into `out` (`cols` floats).
+    pub fn row(&self, r: usize, out: &mut [f32]) {
+        let rb = self.row_bytes();
+        dequantize(self.ty, &self.data[r * rb..(r + 1) * rb], out);
+    }
+}
+
+/// Rows per parallel task: large enough to amortise scheduling, small enough to balance.
+const ROWS_PER_TASK: usize = 16;
+
+/// `ys = xs · wᵀ`: `xs` is `(n, cols)`, `ys` is `(n, rows)`, `w` is `(rows, cols)`. Each weight row
+/// is decoded once and used for all `n` input rows, so prefill reads the weights once.
+pub fn matmul(w: MatRef<'_>, xs: &[f32], ys: &mut [f32]) {
+    let n = xs.len() / w.cols;
+    debug_assert_eq!(xs.len(), n * w.cols);
+    debug_assert_eq!(ys.len(), n * w.rows);
+    if n == 1 {
+        matmul_rows(w, xs, ys, 0);
+        return;
+    }
+    // Compute transposed (rows, n) so that each task owns a contiguous slice, then transpose.
+    let mut yt = vec![0f32; n * w.rows];
+    matmul_rows(w, xs, &mut yt, 0);
+    for r in 0..w.rows {
+        for t in 0..n {
+            ys[t * w.rows + r] = yt[r * n + t];
+        }
+    }
+}
+
+/// Fills `out`, laid out `(rows, n)`, for weight rows starting at `first_row`.
+fn matmul_rows(w: MatRef<'_>, xs: &[f32], out: &mut [f32], first_row: usize) {
+    let n = xs.len() / w.cols;
+    out.par_chunks_mut(ROWS_PER_TASK * n)
+        .enumerate()
+        .for_each(|(task, chunk)| {
+            let r0 = first_row + task * ROWS_PER_TASK;
+            let mut buf = vec![0f32; w.cols];
+            for (i, row_out) in chunk.chunks_exact_mut(n).enumerate() {
+                let r = r0 + i;
+                let row: &[f32] = match f32_row(w, r) {
+                    Some(row) => row,
+                    None => {
+                        w.row(r, &mut buf);
+                        &buf
+                    }
+                };
+                for (t, y) in row_out.iter_mut().enumerate() {
+                    *y = dot(row, &xs[t * w.cols..(t + 1) * w.cols]);
+                }
+            }
+        });
+}
+
+/// Borrows an f32 row in place when the storage allows it (f32 and aligned).
+fn f32_row<'a>(w: MatRef<'a>, r: usize) -> Option<&'a [f32]> {
+    if w.ty != GgmlType::F32 {
+        return None;
+    }
+    bytemuck_f32(&w.data[r * w.cols * 4..(r + 1) * w.cols * 4])
+}
+
+/// Reinterprets little-endian bytes as f32 when aligned.
+pub(crate) fn bytemuck_f32(bytes: &[u8]) -> Option<&[f32]> {
+    if !(bytes.as_ptr() as usize).is_multiple_of(std::mem::align_of::<f32>()) || !bytes.len().is_multiple_of(4) {
+        return None;
+    }
+    // SAFETY: aligned, length is a multiple of 4, every bit pattern is a valid f32, and the
+    // target is little-endian like the file formats (x86-64 and aarch64).
+    Some(unsafe { std::slice::from_raw_parts(bytes.as_ptr().cast::<f32>(), bytes.len() / 4) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dot_paths_agree() {
+        let a: Vec<f32> = (0..77).map(|i| (i as f32 * 0.37).sin()).collect();
+        let b: Vec<f32> = (0..77).map(|i| (i as f32 * 0.11).cos()).collect();
+        let exact: f64 = a.iter().zip(&b).map(|(x, y)| *x as f64 * *y as f64).sum();
+        assert!((dot_scalar(&a, &b) as f64 - exact).abs() < 1e-4);
+        assert!((dot(&a, &b) as f64 - exact).abs() < 1e-4);
+    }
+
+    #[test]
+    fn matmul_matches_naive() {
+        let (rows, cols, n) = (37, 64, 3);
+        let w: Vec<f32> = (0..rows * cols)
+            .map(|i| ((i * 7 % 13) as f32) - 6.0)
+            .collect();
+        let xs: Vec<f32> = (0..n * cols).map(|i| ((i * 5 % 11) as f32) * 0.1).collect();
+        let bytes: Vec<u8> = w.iter().flat_map(|x| x.to_le_bytes()).collect();
+        // Force an aligned copy for the f32 path.
+        let aligned: Vec<f32> = w.clone();
+        let aligned_bytes =
+            unsafe { std::slice::from_raw_parts(aligned.as_ptr().cast::<u8>(), aligned.len() * 4) };
+        assert_eq!(aligned_bytes, &bytes[..]);
+        let m = MatRef {
+            ty: GgmlType::F32,
+            data: aligned_bytes,
+            rows,
+            cols,
+        };
+        let mut ys = vec![0f32; n * rows];
+        matmul(m, &xs, &mut ys);
+        for t in 0..n {
+            for r in 0..rows {
+                let want: f32 = (0..cols).map(|c| w[r * cols + c] * xs[t * cols + c]).sum();
+                assert!((ys[t * rows + r] - want).abs() < 1e-3);
+            }
+        }
+    }
+}

@@ -1,0 +1,62 @@
+//! Causal scaled dot-product attention over a KV cache, with grouped-query heads and an optional
+//! sliding window (Mistral).
+//!
+//! Shapes: `q` is `(n, n_heads * head_dim)` for `n` new tokens at absolute positions
+//! `pos..pos+n`; the cache layer holds keys and values `(pos + n, n_kv_heads * head_dim)`. Token
+//! `t` attends to positions `j` with `j <= pos + t` and, with a window `w`, `pos + t - j < w`
+//! (transformers' sliding-window mask).
+
+use rayon::prelude::*;
+
+use crate::cache::LayerCache;
+use crate::kernels::dot;
+
+#[derive(Clone, Copy, Debug)]
+pub struct Attention {
+    pub n_heads: usize,
+    pub n_kv_heads: usize,
+    pub head_dim: usize,
+    pub window: Option<usize>,
+}
+
+impl Attention {
+    /// Writes `(n, n_heads * head_dim)` into `out`.
+    pub(crate) fn forward(&self, q: &[f32], layer: &LayerCache, pos: usize, out: &mut [f32]) {
+        let hd = self.head_dim;
+        let q_dim = self.n_heads * hd;
+        let kv_dim = self.n_kv_heads * hd;
+        let group = self.n_heads / self.n_kv_heads;
+        let scale = 1.0 / (hd as f32).sqrt();
+        // One task per (token, head): independent outputs, so no synchronisation.
+        out.par_chunks_mut(hd)
+            .enumerate()
+            .for_each_init(Vec::new, |scores, (i, o)| {
+                let (t, h) = (i / self.n_heads, i % self.n_heads);
+                let p = pos + t;
+                let start = self.window.map_or(0, |w| (p + 1).saturating_sub(w));
+                let kvh = h / group;
+                let qh = &q[t * q_dim + h * hd..t * q_dim + (h + 1) * hd];
+                scores.clear();
+                let mut max = f32::NEG_INFINITY;
+                for j in start..=p {
+                    let k = &layer.k[j * kv_dim + kvh * hd..j * kv_dim + (kvh + 1) * hd];
+                    let s = dot(qh, k) * scale;
+                    max = max.max(s);
+                    scores.push(s);
+                }
+                let mut sum = 0.0;
+                for s in scores.iter_mut() {
+                    *s = (*s - max).exp();
+                    sum += *s;
+                }
+                o.fill(0.0);
+                for (s, j) in scores.iter().zip(start..=p) {
+                    let w = s / sum;
+                    let v = &layer.v[j * kv_dim + kvh * hd..j * kv_dim + (kvh + 1) * hd];
+                    for (o, v) in o.iter_mut().zip(v) {
+                        *o += w * v;
+                    }
+                }
+            });
+    }
+}

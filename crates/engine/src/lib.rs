@@ -1,0 +1,205 @@
+//! Token ids → logits. The engine loads causal language models — GPT-2, Llama, Mistral, Qwen2 —
+//! from GGUF files (quantized weights stay quantized in memory) or Hugging Face folders
+//! (config.json + safetensors, memory-mapped), and runs them on the CPU with a per-sequence KV
+//! cache. It knows nothing of text: see `samtal-tokenizer` and `samtal-generation`.
+//!
+//! ```
+//! use samtal_engine::{CausalLm, LoadOptions, Model};
+//! # let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/models/tiny-llama");
+//! let model = Model::load(&dir, &LoadOptions::default())?;
+//! let mut cache = model.lm().new_cache();
+//! let logits = model.lm().forward(&[1, 2, 3], 0, &mut cache)?; // prefill three tokens
+//! assert_eq!(logits.len(), model.config().vocab_size);
+//! let next = logits.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map(|(i, _)| i as u32);
+//! let logits = model.lm().forward(&[next.unwrap_or(0)], 3, &mut cache)?; // one cached step
+//! assert_eq!(cache.len(), 4);
+//! # let _ = logits;
+//! # Ok::<(), samtal_engine::Error>(())
+//! ```
+
+mod cache;
+pub mod config;
+pub mod kernels;
+pub mod layers;
+pub mod models;
+pub mod weights;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub use cache::Cache;
+pub use config::{Arch, Config};
+pub use models::CausalLm;
+pub use weights::{Tensor, Weights};
+
+/// Errors from loading or running a model.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}: {source}", path.display())]
+    Gguf {
+        path: PathBuf,
+        #[source]
+        source: samtal_gguf::Error,
+    },
+    #[error("{}: {message}", path.display())]
+    Format { path: PathBuf, message: String },
+    #[error("{}: {message}", path.display())]
+    Config { path: PathBuf, message: String },
+    #[error("{}: unknown architecture {name:?} (samtal runs gpt2, llama, mistral and qwen2)", path.display())]
+    UnknownArchitecture { path: PathBuf, name: String },
+    #[error("tensor {0:?} is missing")]
+    MissingTensor(String),
+    #[error("tensor {name:?} has shape {found:?}, expected {expected:?}")]
+    Shape {
+        name: String,
+        expected: Vec<usize>,
+        found: Vec<usize>,
+    },
+    #[error("token id {token} is outside the vocabulary ({vocab_size} tokens)")]
+    TokenOutOfRange { token: u32, vocab_size: usize },
+    #[error("position {pos} does not follow the {cached} cached positions")]
+    Position { pos: usize, cached: usize },
+    #[error("{needed} positions exceed the model's context length of {max}")]
+    ContextOverflow { needed: usize, max: usize },
+    #[error("no input tokens")]
+    EmptyInput,
+    #[error("{0}")]
+    Device(String),
+}
+
+impl Error {
+    pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// Result alias for this crate.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// The element type dense weights are kept in. Quantized weights always stay quantized.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DType {
+    /// Keep what the file stores.
+    #[default]
+    Auto,
+    F32,
+    F16,
+    BF16,
+}
+
+impl DType {
+    pub(crate) fn from_ggml(ty: samtal_gguf::GgmlType) -> Self {
+        match ty {
+            samtal_gguf::GgmlType::F16 => DType::F16,
+            samtal_gguf::GgmlType::BF16 => DType::BF16,
+            _ => DType::F32,
+        }
+    }
+}
+
+impl std::str::FromStr for DType {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        Ok(match s {
+            "auto" => DType::Auto,
+            "f32" => DType::F32,
+            "f16" => DType::F16,
+            "bf16" => DType::BF16,
+            _ => return Err(format!("unknown dtype {s:?} (auto, f32, f16, bf16)")),
+        })
+    }
+}
+
+/// Where the model runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Device {
+    /// CUDA when samtal was built with it and a GPU is present, else the CPU.
+    #[default]
+    Auto,
+    Cpu,
+    Cuda,
+}
+
+impl std::str::FromStr for Device {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        Ok(match s {
+            "auto" => Device::Auto,
+            "cpu" => Device::Cpu,
+            "cuda" => Device::Cuda,
+            _ => return Err(format!("unknown device {s:?} (auto, cpu, cuda)")),
+        })
+    }
+}
+
+/// How to load a model.
+#[derive(Clone, Debug, Default)]
+pub struct LoadOptions {
+    pub dtype: DType,
+    pub device: Device,
+}
+
+/// A loaded model: the network, shared, and the weights it came from (whose GGUF metadata also
+/// carries the tokenizer).
+#[derive(Clone, Debug)]
+pub struct Model {
+    lm: Arc<dyn CausalLm>,
+    weights: Arc<Weights>,
+}
+
+impl Model {
+    /// Loads a GGUF file or a Hugging Face folder.
+    pub fn load(path: &Path, opts: &LoadOptions) -> Result<Self> {
+        match opts.device {
+            Device::Auto | Device::Cpu => {}
+            Device::Cuda => {
+                return Err(Error::Device(
+                    "this samtal was built without CUDA support; use --device cpu".into(),
+                ))
+            }
+        }
+        let weights = Weights::open(path)?;
+        let cfg = match weights.gguf() {
+            Some(g) => Config::from_gguf(&g.metadata, path, g.tensor("output.weight").is_some())?,
+            None => Config::from_hf(&path.join("config.json"))?,
+        };
+        let lm: Arc<dyn CausalLm> = match cfg.arch {
+            Arch::Gpt2 => Arc::new(models::gpt2::Gpt2::load(&cfg, &weights, opts.dtype)?),
+            Arch::Llama | Arch::Mistral | Arch::Qwen2 => {
+                Arc::new(models::llama::Llama::load(&cfg, &weights, opts.dtype)?)
+            }
+        };
+        Ok(Self {
+            lm,
+            weights: Arc::new(weights),
+        })
+    }
+
+    /// The network.
+    pub fn lm(&self) -> &Arc<dyn CausalLm> {
+        &self.lm
+    }
+
+    pub fn config(&self) -> &Config {
+        self.lm.config()
+    }
+
+    pub fn weights(&self) -> &Weights {
+        &self.weights
+    }
+
+    /// GGUF metadata, when loaded from a GGUF file.
+    pub fn gguf_metadata(&self) -> Option<&samtal_gguf::Metadata> {
+        self.weights.gguf().map(|g| &g.metadata)
+    }
+}

@@ -1,0 +1,165 @@
+//! GPT-2 (Radford et al., 2019), after transformers' modeling_gpt2.py: learned positions,
+//! pre-LayerNorm blocks, GELU (tanh approximation) and a head tied to the token embedding.
+//! Hugging Face checkpoints store `Conv1D` weights as `[in, out]`; they are transposed at load
+//! into the `(out, in)` layout of [`Linear`]. llama.cpp's converter already stored them
+//! transposed in GGUF files.
+
+use crate::cache::Cache;
+use crate::config::Config;
+use crate::layers::attention::Attention;
+use crate::layers::linear::Linear;
+use crate::layers::norm::LayerNorm;
+use crate::layers::{add, gelu_tanh};
+use crate::weights::{Tensor, Weights};
+use crate::{DType, Error, Result};
+
+#[derive(Debug)]
+struct Block {
+    ln1: LayerNorm,
+    qkv: Linear,
+    proj: Linear,
+    ln2: LayerNorm,
+    fc: Linear,
+    fc_proj: Linear,
+}
+
+#[derive(Debug)]
+pub struct Gpt2 {
+    cfg: Config,
+    wte: Tensor,
+    wpe: Vec<f32>,
+    blocks: Vec<Block>,
+    ln_f: LayerNorm,
+    lm_head: Linear,
+    attn: Attention,
+}
+
+/// Loads a Conv1D/Linear pair, transposing Hugging Face's `[in, out]` Conv1D weights.
+fn conv1d(weights: &Weights, prefix: &str, i: usize, o: usize, dtype: DType) -> Result<Linear> {
+    let w = weights.get(&format!("{prefix}.weight"))?;
+    let w = if weights.gguf().is_some() {
+        w.expect_shape(&[o, i])?
+    } else {
+        w.expect_shape(&[i, o])?.transpose()?
+    };
+    let b = weights.get(&format!("{prefix}.bias"))?;
+    Linear::new(w.convert(dtype), Some(b))
+}
+
+impl Gpt2 {
+    pub fn load(cfg: &Config, weights: &Weights, dtype: DType) -> Result<Self> {
+        let h = cfg.hidden_size;
+        let wte = weights
+            .get_shaped("transformer.wte.weight", &[cfg.vocab_size, h])?
+            .convert(dtype);
+        let wpe = weights
+            .get_shaped("transformer.wpe.weight", &[cfg.max_positions, h])?
+            .to_f32();
+        let mut blocks = Vec::with_capacity(cfg.n_layers);
+        for i in 0..cfg.n_layers {
+            let p = format!("transformer.h.{i}");
+            blocks.push(Block {
+                ln1: LayerNorm::load(weights, &format!("{p}.ln_1"), h, cfg.norm_eps)?,
+                qkv: conv1d(weights, &format!("{p}.attn.c_attn"), h, 3 * h, dtype)?,
+                proj: conv1d(weights, &format!("{p}.attn.c_proj"), h, h, dtype)?,
+                ln2: LayerNorm::load(weights, &format!("{p}.ln_2"), h, cfg.norm_eps)?,
+                fc: conv1d(
+                    weights,
+                    &format!("{p}.mlp.c_fc"),
+                    h,
+                    cfg.intermediate_size,
+                    dtype,
+                )?,
+                fc_proj: conv1d(
+                    weights,
+                    &format!("{p}.mlp.c_proj"),
+                    cfg.intermediate_size,
+                    h,
+                    dtype,
+                )?,
+            });
+        }
+        let lm_head = if weights.gguf().is_some() && weights.contains("lm_head.weight") {
+            Linear::load(weights, "lm_head", h, cfg.vocab_size, false, dtype)?
+        } else {
+            Linear::new(wte.clone(), None)?
+        };
+        Ok(Self {
+            cfg: cfg.clone(),
+            wte,
+            wpe,
+            blocks,
+            ln_f: LayerNorm::load(weights, "transformer.ln_f", h, cfg.norm_eps)?,
+            lm_head,
+            attn: Attention {
+                n_heads: cfg.n_heads,
+                n_kv_heads: cfg.n_heads,
+                head_dim: cfg.head_dim,
+                window: None,
+            },
+        })
+    }
+}
+
+impl super::CausalLm for Gpt2 {
+    fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    fn new_cache(&self) -> Cache {
+        Cache::new(self.cfg.n_layers, self.cfg.hidden_size)
+    }
+
+    fn forward_hidden(&self, tokens: &[u32], pos: usize, cache: &mut Cache) -> Result<Vec<f32>> {
+        let cfg = &self.cfg;
+        let (n, h) = (tokens.len(), cfg.hidden_size);
+        let mut x = vec![0f32; n * h];
+        let emb = self.wte.mat();
+        for (t, &tok) in tokens.iter().enumerate() {
+            if tok as usize >= cfg.vocab_size {
+                return Err(Error::TokenOutOfRange {
+                    token: tok,
+                    vocab_size: cfg.vocab_size,
+                });
+            }
+            let row = &mut x[t * h..(t + 1) * h];
+            emb.row(tok as usize, row);
+            let p = pos + t;
+            for (x, w) in row.iter_mut().zip(&self.wpe[p * h..(p + 1) * h]) {
+                *x += w;
+            }
+        }
+        let mut xn = vec![0f32; n * h];
+        let mut qkv = vec![0f32; n * 3 * h];
+        let mut q = vec![0f32; n * h];
+        let mut att = vec![0f32; n * h];
+        let mut proj = vec![0f32; n * h];
+        let mut f = vec![0f32; n * cfg.intermediate_size];
+        for (b, layer) in self.blocks.iter().zip(cache.layers.iter_mut()) {
+            b.ln1.forward(&x, &mut xn);
+            b.qkv.forward(&xn, &mut qkv);
+            for (t, row) in qkv.chunks_exact(3 * h).enumerate() {
+                q[t * h..(t + 1) * h].copy_from_slice(&row[..h]);
+                layer.k.extend_from_slice(&row[h..2 * h]);
+                layer.v.extend_from_slice(&row[2 * h..]);
+            }
+            self.attn.forward(&q, layer, pos, &mut att);
+            b.proj.forward(&att, &mut proj);
+            add(&mut x, &proj);
+            b.ln2.forward(&x, &mut xn);
+            b.fc.forward(&xn, &mut f);
+            for v in f.iter_mut() {
+                *v = gelu_tanh(*v);
+            }
+            b.fc_proj.forward(&f, &mut proj);
+            add(&mut x, &proj);
+        }
+        cache.advance(n);
+        self.ln_f.forward(&x.clone(), &mut x);
+        Ok(x)
+    }
+
+    fn lm_head(&self) -> &Linear {
+        &self.lm_head
+    }
+}

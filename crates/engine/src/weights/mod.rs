@@ -1,0 +1,253 @@
+//! One view over the two weight sources: a GGUF file (quantized or float tensors, memory-mapped)
+//! or a Hugging Face folder (config.json + safetensors, single or sharded, memory-mapped).
+//!
+//! Models ask for tensors by their Hugging Face names; GGUF names are mapped in one table
+//! ([`names::gguf_name`]).
+
+mod gguf;
+pub mod names;
+mod safetensors;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use samtal_gguf::GgmlType;
+
+use crate::kernels::MatRef;
+use crate::{DType, Error, Result};
+
+/// Bytes that live either in a memory map shared by many tensors or in an owned buffer.
+#[derive(Clone)]
+enum Bytes {
+    Mapped {
+        map: Arc<memmap2::Mmap>,
+        start: usize,
+        len: usize,
+    },
+    /// Owned f32 data (kept as `f32` so that in-place f32 views are aligned).
+    F32(Arc<Vec<f32>>),
+    Owned(Arc<Vec<u8>>),
+}
+
+impl std::fmt::Debug for Bytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Bytes({})", self.as_slice().len())
+    }
+}
+
+impl Bytes {
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            Bytes::Mapped { map, start, len } => &map[*start..*start + *len],
+            Bytes::F32(v) => {
+                // SAFETY: a Vec<f32> is valid to view as its bytes.
+                unsafe { std::slice::from_raw_parts(v.as_ptr().cast::<u8>(), v.len() * 4) }
+            }
+            Bytes::Owned(v) => v,
+        }
+    }
+}
+
+/// A weight tensor: a shape in PyTorch order (outermost first) and data in one ggml type, rows
+/// contiguous. Cheap to clone (shared bytes).
+#[derive(Clone, Debug)]
+pub struct Tensor {
+    pub name: String,
+    pub shape: Vec<usize>,
+    pub ty: GgmlType,
+    bytes: Bytes,
+}
+
+impl Tensor {
+    /// An owned f32 tensor (used by tests and for converted weights).
+    pub fn from_f32(name: &str, shape: Vec<usize>, data: Vec<f32>) -> Self {
+        Self {
+            name: name.to_owned(),
+            shape,
+            ty: GgmlType::F32,
+            bytes: Bytes::F32(Arc::new(data)),
+        }
+    }
+
+    pub fn n_elements(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// The raw encoded bytes.
+    pub fn data(&self) -> &[u8] {
+        self.bytes.as_slice()
+    }
+
+    /// All elements as f32 (dequantized).
+    pub fn to_f32(&self) -> Vec<f32> {
+        let mut out = vec![0f32; self.n_elements()];
+        crate::kernels::dequantize(self.ty, self.data(), &mut out);
+        out
+    }
+
+    /// Checks the shape, naming the tensor on mismatch.
+    pub fn expect_shape(self, shape: &[usize]) -> Result<Self> {
+        if self.shape != shape {
+            return Err(Error::Shape {
+                name: self.name,
+                expected: shape.to_vec(),
+                found: self.shape,
+            });
+        }
+        Ok(self)
+    }
+
+    /// A 2-D view for matrix products: `(rows, cols)` with rows = all leading dimensions.
+    pub fn mat(&self) -> MatRef<'_> {
+        let cols = self.shape.last().copied().unwrap_or(1);
+        MatRef {
+            ty: self.ty,
+            data: self.data(),
+            rows: self.n_elements() / cols.max(1),
+            cols,
+        }
+    }
+
+    /// Converts dense tensors to `dtype`; quantized tensors are left as they are (they stay
+    /// quantized in memory).
+    pub fn convert(self, dtype: DType) -> Self {
+        let target = match dtype {
+            DType::Auto => return self,
+            DType::F32 => GgmlType::F32,
+            DType::F16 => GgmlType::F16,
+            DType::BF16 => GgmlType::BF16,
+        };
+        if self.ty.is_quantized() || self.ty == target {
+            return self;
+        }
+        let values = self.to_f32();
+        let bytes = match target {
+            GgmlType::F32 => Bytes::F32(Arc::new(values)),
+            GgmlType::F16 => Bytes::Owned(Arc::new(
+                values
+                    .iter()
+                    .flat_map(|v| half::f16::from_f32(*v).to_le_bytes())
+                    .collect(),
+            )),
+            _ => Bytes::Owned(Arc::new(
+                values
+                    .iter()
+                    .flat_map(|v| half::bf16::from_f32(*v).to_le_bytes())
+                    .collect(),
+            )),
+        };
+        Self {
+            ty: target,
+            bytes,
+            ..self
+        }
+    }
+
+    /// Swaps the two dimensions of a 2-D tensor (GPT-2's Conv1D weights are stored `[in, out]`).
+    pub fn transpose(self) -> Result<Self> {
+        let &[r, c] = self.shape.as_slice() else {
+            return Err(Error::Shape {
+                name: self.name,
+                expected: vec![0, 0],
+                found: self.shape,
+            });
+        };
+        let v = self.to_f32();
+        let mut t = vec![0f32; v.len()];
+        for i in 0..r {
+            for j in 0..c {
+                t[j * r + i] = v[i * c + j];
+            }
+        }
+        let ty = self.ty;
+        let out = Tensor::from_f32(&self.name, vec![c, r], t);
+        Ok(if ty.is_quantized() {
+            out
+        } else {
+            out.convert(DType::from_ggml(ty))
+        })
+    }
+}
+
+/// Where the weights come from.
+#[derive(Debug)]
+enum Source {
+    Gguf(gguf::GgufSource),
+    SafeTensors(safetensors::SafeTensorsSource),
+}
+
+/// Model weights from either source.
+#[derive(Debug)]
+pub struct Weights {
+    path: PathBuf,
+    source: Source,
+}
+
+impl Weights {
+    /// Opens a GGUF file or a Hugging Face folder.
+    pub fn open(path: &Path) -> Result<Self> {
+        let source = if path.is_dir() {
+            Source::SafeTensors(safetensors::SafeTensorsSource::open(path)?)
+        } else {
+            Source::Gguf(gguf::GgufSource::open(path)?)
+        };
+        Ok(Self {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The GGUF header, when the source is a GGUF file.
+    pub fn gguf(&self) -> Option<&samtal_gguf::Gguf> {
+        match &self.source {
+            Source::Gguf(g) => Some(g.header()),
+            Source::SafeTensors(_) => None,
+        }
+    }
+
+    /// Whether a tensor with this Hugging Face name exists.
+    pub fn contains(&self, hf_name: &str) -> bool {
+        match &self.source {
+            Source::Gguf(g) => g.contains(hf_name),
+            Source::SafeTensors(s) => s.contains(hf_name),
+        }
+    }
+
+    /// A tensor by its Hugging Face name.
+    pub fn get(&self, hf_name: &str) -> Result<Tensor> {
+        match &self.source {
+            Source::Gguf(g) => g.get(hf_name),
+            Source::SafeTensors(s) => s.get(hf_name),
+        }
+    }
+
+    /// A tensor that must exist with this shape.
+    pub fn get_shaped(&self, hf_name: &str, shape: &[usize]) -> Result<Tensor> {
+        self.get(hf_name)?.expect_shape(shape)
+    }
+
+    /// Counts of tensors per element type, e.g. `{"q4_1": 211, "f32": 61}`.
+    pub fn type_counts(&self) -> std::collections::BTreeMap<String, usize> {
+        let mut counts = std::collections::BTreeMap::new();
+        let types: Vec<GgmlType> = match &self.source {
+            Source::Gguf(g) => g.header().tensors.iter().map(|t| t.ty).collect(),
+            Source::SafeTensors(s) => s.types(),
+        };
+        for t in types {
+            *counts.entry(t.name().to_owned()).or_insert(0) += 1;
+        }
+        counts
+    }
+
+    /// Total number of parameters.
+    pub fn n_params(&self) -> u64 {
+        match &self.source {
+            Source::Gguf(g) => g.header().tensors.iter().map(|t| t.n_elements()).sum(),
+            Source::SafeTensors(s) => s.n_params(),
+        }
+    }
+}
