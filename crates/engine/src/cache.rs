@@ -59,8 +59,9 @@ impl Cache {
             .sum()
     }
 
-    /// Called by a model once every layer appended `n` positions.
-    pub(crate) fn advance(&mut self, n: usize) {
+    /// Records that every layer appended `n` positions. Called by models (including ones written
+    /// outside this crate, such as test doubles).
+    pub fn advance(&mut self, n: usize) {
         self.len += n;
     }
 }

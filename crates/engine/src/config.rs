@@ -139,10 +139,27 @@ impl Config {
                 .get("head_dim")
                 .and_then(Value::as_u64)
                 .map_or(hidden / n_heads.max(1), |x| x as usize);
-            if let Some(scaling) = v.get("rope_scaling").filter(|s| !s.is_null()) {
+            // transformers 5 nests RoPE settings under "rope_parameters"; older configs keep
+            // "rope_theta" and "rope_scaling" at the top level.
+            let rope = v.get("rope_parameters").filter(|r| r.is_object());
+            let rope_theta = opt_f("rope_theta")
+                .or_else(|| {
+                    rope.and_then(|r| r.get("rope_theta"))
+                        .and_then(Value::as_f64)
+                })
+                .unwrap_or(10000.0);
+            let rope_type = rope
+                .and_then(|r| r.get("rope_type"))
+                .or_else(|| {
+                    v.get("rope_scaling")
+                        .and_then(|s| s.get("rope_type").or(s.get("type")))
+                })
+                .and_then(Value::as_str)
+                .unwrap_or("default");
+            if rope_type != "default" {
                 return Err(Error::Config {
                     path: path.to_path_buf(),
-                    message: format!("rope_scaling {scaling} is not supported yet"),
+                    message: format!("RoPE scaling {rope_type:?} is not supported yet"),
                 });
             }
             let sliding_window = match arch {
@@ -165,7 +182,7 @@ impl Config {
                 intermediate_size: get("intermediate_size")?,
                 max_positions: get("max_position_embeddings")?,
                 norm_eps: opt_f("rms_norm_eps").unwrap_or(1e-6) as f32,
-                rope_theta: opt_f("rope_theta").unwrap_or(10000.0) as f32,
+                rope_theta: rope_theta as f32,
                 rope_style: RopeStyle::Half,
                 sliding_window: sliding_window.map(|w| w as usize),
                 tie_embeddings: v

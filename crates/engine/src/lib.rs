@@ -72,6 +72,13 @@ pub enum Error {
     EmptyInput,
     #[error("{0}")]
     Device(String),
+    /// An error about a tensor, with the file it came from.
+    #[error("{}: {source}", path.display())]
+    InFile {
+        path: PathBuf,
+        #[source]
+        source: Box<Error>,
+    },
 }
 
 impl Error {
@@ -168,6 +175,16 @@ impl Model {
                 ))
             }
         }
+        Self::load_from(path, opts).map_err(|e| match e {
+            Error::MissingTensor(_) | Error::Shape { .. } => Error::InFile {
+                path: path.to_path_buf(),
+                source: Box::new(e),
+            },
+            e => e,
+        })
+    }
+
+    fn load_from(path: &Path, opts: &LoadOptions) -> Result<Self> {
         let weights = Weights::open(path)?;
         let cfg = match weights.gguf() {
             Some(g) => Config::from_gguf(&g.metadata, path, g.tensor("output.weight").is_some())?,

@@ -1,6 +1,7 @@
 //! Dequantization and matrix-vector products against gguf-py's reference dequantization, for every
 //! supported ggml type (fixtures/quant, made by scripts/make_quant_vectors.py), on the SIMD and the
 //! portable kernel paths.
+#![allow(clippy::unwrap_used)]
 
 use std::path::PathBuf;
 

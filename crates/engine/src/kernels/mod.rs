@@ -3,6 +3,7 @@
 //! check both.
 
 mod dequant;
+mod fused;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -21,7 +22,7 @@ pub fn set_simd(allowed: bool) {
 /// Which kernel path is in use, for `inspect`/`bench` output.
 pub fn kernel_path() -> &'static str {
     if use_avx2() {
-        "avx2+fma"
+        "avx2+fma+f16c"
     } else {
         "scalar"
     }
@@ -34,6 +35,7 @@ fn use_avx2() -> bool {
         SIMD_ALLOWED.load(Ordering::Relaxed)
             && std::arch::is_x86_feature_detected!("avx2")
             && std::arch::is_x86_feature_detected!("fma")
+            && std::arch::is_x86_feature_detected!("f16c")
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
@@ -146,12 +148,31 @@ impl MatRef<'_> {
 const ROWS_PER_TASK: usize = 16;
 
 /// `ys = xs · wᵀ`: `xs` is `(n, cols)`, `ys` is `(n, rows)`, `w` is `(rows, cols)`. Each weight row
-/// is decoded once and used for all `n` input rows, so prefill reads the weights once.
+/// is decoded once and used for all `n` input rows, so prefill reads the weights once; a single
+/// row (decode) uses a fused dequantize-and-dot kernel where there is one.
 pub fn matmul(w: MatRef<'_>, xs: &[f32], ys: &mut [f32]) {
     let n = xs.len() / w.cols;
     debug_assert_eq!(xs.len(), n * w.cols);
     debug_assert_eq!(ys.len(), n * w.rows);
     if n == 1 {
+        #[cfg(target_arch = "x86_64")]
+        if use_avx2() && fused::has_fused(w.ty) {
+            let mut xsum = Vec::new();
+            fused::block_sums(xs, &mut xsum);
+            let rb = w.row_bytes();
+            ys.par_chunks_mut(ROWS_PER_TASK)
+                .enumerate()
+                .for_each(|(task, out)| {
+                    for (i, y) in out.iter_mut().enumerate() {
+                        let r = task * ROWS_PER_TASK + i;
+                        let row = &w.data[r * rb..(r + 1) * rb];
+                        // SAFETY: AVX2, FMA and F16C are present (use_avx2); the row holds
+                        // cols / 32 blocks and xsum as many sums.
+                        *y = unsafe { fused::dot_avx2(w.ty, row, xs, &xsum) };
+                    }
+                });
+            return;
+        }
         matmul_rows(w, xs, ys, 0);
         return;
     }
@@ -182,11 +203,74 @@ fn matmul_rows(w: MatRef<'_>, xs: &[f32], out: &mut [f32], first_row: usize) {
                         &buf
                     }
                 };
-                for (t, y) in row_out.iter_mut().enumerate() {
-                    *y = dot(row, &xs[t * w.cols..(t + 1) * w.cols]);
-                }
+                dot_many(row, xs, row_out);
             }
         });
+}
+
+/// `out[t] = dot(row, xs[t])` for every activation row `t` of `xs`.
+fn dot_many(row: &[f32], xs: &[f32], out: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if use_avx2() {
+        // SAFETY: the CPU supports avx2 and fma (checked above).
+        unsafe { dot_many_avx2(row, xs, out) };
+        return;
+    }
+    let cols = row.len();
+    for (t, y) in out.iter_mut().enumerate() {
+        *y = dot_scalar(row, &xs[t * cols..(t + 1) * cols]);
+    }
+}
+
+/// Four activation rows at a time: each weight vector is loaded once for four products, and the
+/// whole row is one call (no per-product dispatch).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn dot_many_avx2(row: &[f32], xs: &[f32], out: &mut [f32]) {
+    use std::arch::x86_64::*;
+    let cols = row.len();
+    let n = out.len();
+    let body = cols / 8 * 8;
+    let hsum = |v: __m256| -> f32 {
+        let mut lanes = [0f32; 8];
+        // SAFETY: lanes holds 8 floats.
+        unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), v) };
+        lanes.iter().sum()
+    };
+    let mut t = 0;
+    while t + 4 <= n {
+        let x = [
+            &xs[t * cols..(t + 1) * cols],
+            &xs[(t + 1) * cols..(t + 2) * cols],
+            &xs[(t + 2) * cols..(t + 3) * cols],
+            &xs[(t + 3) * cols..(t + 4) * cols],
+        ];
+        let mut acc = [_mm256_setzero_ps(); 4];
+        let mut i = 0;
+        while i < body {
+            // SAFETY: i + 8 <= cols for the row and each activation row.
+            unsafe {
+                let w = _mm256_loadu_ps(row.as_ptr().add(i));
+                for k in 0..4 {
+                    acc[k] = _mm256_fmadd_ps(w, _mm256_loadu_ps(x[k].as_ptr().add(i)), acc[k]);
+                }
+            }
+            i += 8;
+        }
+        for k in 0..4 {
+            let mut s = hsum(acc[k]);
+            for j in body..cols {
+                s += row[j] * x[k][j];
+            }
+            out[t + k] = s;
+        }
+        t += 4;
+    }
+    while t < n {
+        // SAFETY: same CPU features as this function.
+        out[t] = unsafe { dot_avx2(row, &xs[t * cols..(t + 1) * cols]) };
+        t += 1;
+    }
 }
 
 /// Borrows an f32 row in place when the storage allows it (f32 and aligned).
@@ -199,7 +283,9 @@ fn f32_row<'a>(w: MatRef<'a>, r: usize) -> Option<&'a [f32]> {
 
 /// Reinterprets little-endian bytes as f32 when aligned.
 pub(crate) fn bytemuck_f32(bytes: &[u8]) -> Option<&[f32]> {
-    if !(bytes.as_ptr() as usize).is_multiple_of(std::mem::align_of::<f32>()) || !bytes.len().is_multiple_of(4) {
+    if !(bytes.as_ptr() as usize).is_multiple_of(std::mem::align_of::<f32>())
+        || !bytes.len().is_multiple_of(4)
+    {
         return None;
     }
     // SAFETY: aligned, length is a multiple of 4, every bit pattern is a valid f32, and the

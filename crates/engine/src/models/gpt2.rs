@@ -4,6 +4,7 @@
 //! into the `(out, in)` layout of [`Linear`]. llama.cpp's converter already stored them
 //! transposed in GGUF files.
 
+use super::Outputs;
 use crate::cache::Cache;
 use crate::config::Config;
 use crate::layers::attention::Attention;
@@ -110,7 +111,34 @@ impl super::CausalLm for Gpt2 {
         Cache::new(self.cfg.n_layers, self.cfg.hidden_size)
     }
 
-    fn forward_hidden(&self, tokens: &[u32], pos: usize, cache: &mut Cache) -> Result<Vec<f32>> {
+    fn forward(&self, tokens: &[u32], pos: usize, cache: &mut Cache) -> Result<Vec<f32>> {
+        super::logits(
+            &self.cfg,
+            tokens,
+            pos,
+            cache,
+            &self.lm_head,
+            Outputs::Last,
+            |c| self.hidden(tokens, pos, c),
+        )
+    }
+
+    fn forward_all(&self, tokens: &[u32], pos: usize, cache: &mut Cache) -> Result<Vec<f32>> {
+        super::logits(
+            &self.cfg,
+            tokens,
+            pos,
+            cache,
+            &self.lm_head,
+            Outputs::All,
+            |c| self.hidden(tokens, pos, c),
+        )
+    }
+}
+
+impl Gpt2 {
+    /// Final-normed hidden states `(n, hidden)` for `tokens` at `pos..`, appended to `cache`.
+    fn hidden(&self, tokens: &[u32], pos: usize, cache: &mut Cache) -> Result<Vec<f32>> {
         let cfg = &self.cfg;
         let (n, h) = (tokens.len(), cfg.hidden_size);
         let mut x = vec![0f32; n * h];
@@ -157,9 +185,5 @@ impl super::CausalLm for Gpt2 {
         cache.advance(n);
         self.ln_f.forward(&x.clone(), &mut x);
         Ok(x)
-    }
-
-    fn lm_head(&self) -> &Linear {
-        &self.lm_head
     }
 }

@@ -2,6 +2,7 @@
 //! weights: Mistral (sliding-window attention) and Qwen2 (q/k/v biases, large RoPE base).
 //! Reference: transformers' modeling_llama.py / modeling_mistral.py / modeling_qwen2.py.
 
+use super::Outputs;
 use crate::cache::Cache;
 use crate::config::{Arch, Config};
 use crate::layers::attention::Attention;
@@ -102,7 +103,34 @@ impl super::CausalLm for Llama {
         Cache::new(self.cfg.n_layers, self.cfg.n_kv_heads * self.cfg.head_dim)
     }
 
-    fn forward_hidden(&self, tokens: &[u32], pos: usize, cache: &mut Cache) -> Result<Vec<f32>> {
+    fn forward(&self, tokens: &[u32], pos: usize, cache: &mut Cache) -> Result<Vec<f32>> {
+        super::logits(
+            &self.cfg,
+            tokens,
+            pos,
+            cache,
+            &self.lm_head,
+            Outputs::Last,
+            |c| self.hidden(tokens, pos, c),
+        )
+    }
+
+    fn forward_all(&self, tokens: &[u32], pos: usize, cache: &mut Cache) -> Result<Vec<f32>> {
+        super::logits(
+            &self.cfg,
+            tokens,
+            pos,
+            cache,
+            &self.lm_head,
+            Outputs::All,
+            |c| self.hidden(tokens, pos, c),
+        )
+    }
+}
+
+impl Llama {
+    /// Final-normed hidden states `(n, hidden)` for `tokens` at `pos..`, appended to `cache`.
+    fn hidden(&self, tokens: &[u32], pos: usize, cache: &mut Cache) -> Result<Vec<f32>> {
         let cfg = &self.cfg;
         let (n, h) = (tokens.len(), cfg.hidden_size);
         let (q_dim, kv_dim) = (cfg.n_heads * cfg.head_dim, cfg.n_kv_heads * cfg.head_dim);
@@ -150,9 +178,5 @@ impl super::CausalLm for Llama {
         cache.advance(n);
         self.norm.forward(&x.clone(), &mut x);
         Ok(x)
-    }
-
-    fn lm_head(&self) -> &Linear {
-        &self.lm_head
     }
 }

@@ -16,33 +16,42 @@ pub trait CausalLm: Send + Sync + std::fmt::Debug {
     /// A new, empty cache for one sequence.
     fn new_cache(&self) -> Cache;
 
-    /// Runs `tokens` at absolute positions `pos..` and returns the final-normed hidden states
-    /// `(n, hidden)`, appending to `cache`. Callers use [`CausalLm::forward`] or
-    /// [`CausalLm::forward_all`], which check positions first.
-    #[doc(hidden)]
-    fn forward_hidden(&self, tokens: &[u32], pos: usize, cache: &mut Cache) -> Result<Vec<f32>>;
-
-    #[doc(hidden)]
-    fn lm_head(&self) -> &Linear;
-
-    /// Logits `(vocab)` for the last of `tokens`; only the last position goes through the head.
-    fn forward(&self, tokens: &[u32], pos: usize, cache: &mut Cache) -> Result<Vec<f32>> {
-        check(self.config(), tokens, pos, cache)?;
-        let xs = self.forward_hidden(tokens, pos, cache)?;
-        let h = self.config().hidden_size;
-        let mut logits = vec![0f32; self.config().vocab_size];
-        self.lm_head().forward(&xs[xs.len() - h..], &mut logits);
-        Ok(logits)
-    }
+    /// Logits `(vocab)` for the last of `tokens`, run at absolute positions `pos..` (which must
+    /// equal `cache.len()`); the tokens are appended to `cache`.
+    fn forward(&self, tokens: &[u32], pos: usize, cache: &mut Cache) -> Result<Vec<f32>>;
 
     /// Logits `(n, vocab)` for every one of `tokens` (perplexity, parity tests).
-    fn forward_all(&self, tokens: &[u32], pos: usize, cache: &mut Cache) -> Result<Vec<f32>> {
-        check(self.config(), tokens, pos, cache)?;
-        let xs = self.forward_hidden(tokens, pos, cache)?;
-        let mut logits = vec![0f32; tokens.len() * self.config().vocab_size];
-        self.lm_head().forward(&xs, &mut logits);
-        Ok(logits)
-    }
+    fn forward_all(&self, tokens: &[u32], pos: usize, cache: &mut Cache) -> Result<Vec<f32>>;
+}
+
+/// Which positions get logits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Outputs {
+    Last,
+    All,
+}
+
+/// The part every model shares: check positions, run the body (which returns final-normed hidden
+/// states `(n, hidden)`), and apply the head only where logits are wanted.
+pub(crate) fn logits(
+    cfg: &Config,
+    tokens: &[u32],
+    pos: usize,
+    cache: &mut Cache,
+    lm_head: &Linear,
+    outputs: Outputs,
+    body: impl FnOnce(&mut Cache) -> Result<Vec<f32>>,
+) -> Result<Vec<f32>> {
+    check(cfg, tokens, pos, cache)?;
+    let xs = body(cache)?;
+    let h = cfg.hidden_size;
+    let xs = match outputs {
+        Outputs::Last => &xs[xs.len() - h..],
+        Outputs::All => &xs[..],
+    };
+    let mut out = vec![0f32; xs.len() / h * cfg.vocab_size];
+    lm_head.forward(xs, &mut out);
+    Ok(out)
 }
 
 fn check(cfg: &Config, tokens: &[u32], pos: usize, cache: &Cache) -> Result<()> {

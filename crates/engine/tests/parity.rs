@@ -1,0 +1,195 @@
+//! Golden parity with transformers (fp32, CPU): the logits of every prompt position and a
+//! 32-token greedy continuation, for tiny random GPT-2, Llama, Mistral (sliding window shorter
+//! than the sequence) and Qwen2 models saved as Hugging Face folders, and the tiny Llama written
+//! as GGUF in f32, f16 and quantized types. Goldens: fixtures/golden/*.json, made by
+//! scripts/make_goldens.py.
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+
+use samtal_engine::{kernels, LoadOptions, Model};
+use serde::Deserialize;
+
+/// Full logits are stored for `logits_positions` only (GPT-2's 50,257-token rows would make the
+/// file large); `argmax` and `logsumexp` cover every prompt position.
+#[derive(Deserialize)]
+struct Golden {
+    model: String,
+    prompt_ids: Vec<u32>,
+    logits_positions: Vec<usize>,
+    logits: Vec<Vec<f32>>,
+    argmax: Vec<u32>,
+    logsumexp: Vec<f32>,
+    greedy_ids: Vec<u32>,
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn golden(name: &str) -> Golden {
+    let p = root().join("fixtures/golden").join(format!("{name}.json"));
+    let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    serde_json::from_str(&text).unwrap()
+}
+
+fn load(path: &Path) -> Model {
+    Model::load(path, &LoadOptions::default()).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn argmax(v: &[f32]) -> u32 {
+    let mut best = 0;
+    for (i, x) in v.iter().enumerate() {
+        if *x > v[best] {
+            best = i;
+        }
+    }
+    best as u32
+}
+
+/// Logits for every prompt position, and the greedy continuation through the KV cache.
+fn run(model: &Model, prompt: &[u32], n_new: usize) -> (Vec<Vec<f32>>, Vec<u32>) {
+    let lm = model.lm();
+    let vocab = model.config().vocab_size;
+    let mut cache = lm.new_cache();
+    let all = lm.forward_all(prompt, 0, &mut cache).unwrap();
+    let rows: Vec<Vec<f32>> = all.chunks(vocab).map(<[f32]>::to_vec).collect();
+    let mut next = argmax(rows.last().unwrap());
+    let mut out = vec![next];
+    while out.len() < n_new {
+        let logits = lm.forward(&[next], cache.len(), &mut cache).unwrap();
+        next = argmax(&logits);
+        out.push(next);
+    }
+    (rows, out)
+}
+
+fn max_abs_diff(a: &[Vec<f32>], b: &[Vec<f32>]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .flat_map(|(x, y)| {
+            assert_eq!(x.len(), y.len());
+            x.iter().zip(y).map(|(p, q)| (p - q).abs())
+        })
+        .fold(0.0, f32::max)
+}
+
+fn check(name: &str, tol: f32) {
+    let g = golden(name);
+    let model = load(&root().join(&g.model));
+    let (logits, greedy) = run(&model, &g.prompt_ids, g.greedy_ids.len());
+    let picked: Vec<Vec<f32>> = g
+        .logits_positions
+        .iter()
+        .map(|&p| logits[p].clone())
+        .collect();
+    let d = max_abs_diff(&picked, &g.logits);
+    let argmax_all: Vec<u32> = logits.iter().map(|r| argmax(r)).collect();
+    assert_eq!(argmax_all, g.argmax, "{name}: per-position argmax differs");
+    for (p, (row, want)) in logits.iter().zip(&g.logsumexp).enumerate() {
+        let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let lse = max + row.iter().map(|l| (l - max).exp()).sum::<f32>().ln();
+        assert!(
+            (lse - want).abs() <= tol * 10.0,
+            "{name}: logsumexp at {p}: {lse} vs {want}"
+        );
+    }
+    eprintln!(
+        "{name}: max |Δlogit| = {d:e} (kernels: {})",
+        kernels::kernel_path()
+    );
+    assert!(
+        d <= tol,
+        "{name}: logits differ from transformers by {d} > {tol}"
+    );
+    assert_eq!(greedy, g.greedy_ids, "{name}: greedy continuation differs");
+}
+
+/// Every check on both kernel paths (the SIMD switch is process-wide, so one test drives both).
+fn on_every_path(f: impl Fn()) {
+    for simd in [false, true] {
+        kernels::set_simd(simd);
+        f();
+    }
+    kernels::set_simd(true);
+}
+
+#[test]
+fn hf_folders_match_transformers() {
+    on_every_path(|| {
+        for name in [
+            "tiny-llama",
+            "tiny-llama-tied",
+            "tiny-mistral",
+            "tiny-qwen2",
+            "tiny-gpt2",
+        ] {
+            check(name, 1e-4);
+        }
+    });
+}
+
+#[test]
+fn gguf_variants_match_transformers_on_the_dequantized_weights() {
+    on_every_path(|| {
+        for name in [
+            "tiny-llama-f32",
+            "tiny-llama-f16",
+            "tiny-llama-q8_0",
+            "tiny-llama-q4_0",
+            "tiny-llama-q4_1",
+            "tiny-llama-256-q4_k",
+        ] {
+            check(name, 1e-4);
+        }
+    });
+}
+
+#[test]
+fn f32_gguf_gives_the_safetensors_logits() {
+    let g = golden("tiny-llama");
+    let hf = load(&root().join("fixtures/models/tiny-llama"));
+    let gguf = load(&root().join("fixtures/models/tiny-llama-f32.gguf"));
+    let (a, ga) = run(&hf, &g.prompt_ids, 32);
+    let (b, gb) = run(&gguf, &g.prompt_ids, 32);
+    let d = max_abs_diff(&a, &b);
+    assert!(d <= 1e-5, "f32 GGUF and safetensors differ by {d}");
+    assert_eq!(ga, gb);
+}
+
+/// Quantized weights against the f32 weights they came from: the error quantization itself
+/// introduces on this random tiny model, bounded per type (figures in the README). The exact
+/// check of the quantized kernels is the dequantized-reference test above; this one catches a
+/// kernel that decodes blocks into plausible but wrong values.
+#[test]
+fn quantized_variants_stay_near_f32() {
+    let g = golden("tiny-llama");
+    let f32m = load(&root().join("fixtures/models/tiny-llama-f32.gguf"));
+    let (base, _) = run(&f32m, &g.prompt_ids, 1);
+    let scale = base.iter().flatten().fold(0f32, |m, v| m.max(v.abs()));
+    // (file, max |Δ| / max |logit|, minimum cosine similarity of logit rows)
+    for (file, tol, min_cos) in [
+        ("tiny-llama-f16.gguf", 0.005, 0.99999),
+        ("tiny-llama-q8_0.gguf", 0.08, 0.998),
+        ("tiny-llama-q4_1.gguf", 0.9, 0.7),
+        ("tiny-llama-q4_0.gguf", 0.9, 0.7),
+    ] {
+        let m = load(&root().join("fixtures/models").join(file));
+        let (l, _) = run(&m, &g.prompt_ids, 1);
+        let rel = max_abs_diff(&l, &base) / scale;
+        let cos = l
+            .iter()
+            .zip(&base)
+            .map(|(a, b)| {
+                let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+                let na: f32 = a.iter().map(|x| x * x).sum::<f32>().sqrt();
+                let nb: f32 = b.iter().map(|x| x * x).sum::<f32>().sqrt();
+                dot / (na * nb)
+            })
+            .fold(1f32, f32::min);
+        eprintln!("{file}: max |Δlogit| / max |logit| = {rel:.5}, min cosine = {cos:.5}");
+        assert!(rel <= tol, "{file}: relative error {rel} > {tol}");
+        assert!(cos >= min_cos, "{file}: cosine {cos} < {min_cos}");
+    }
+}

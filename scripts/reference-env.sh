@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Create the Python reference environment used to produce samtal's golden
+# fixtures (Hugging Face transformers on CPU, fp32).
+#
+# Makes: .venv-ref/ in the repository root (git-ignored), with the exact
+# versions pinned in scripts/requirements-reference.txt.
+#
+# Run from anywhere:
+#     bash scripts/reference-env.sh
+# Then:
+#     .venv-ref/bin/python -c "import torch, transformers, gguf"
+#
+# The torch wheel from the default package index pulls CUDA libraries; they
+# are not used (everything runs on CPU) but are harmless.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PY="${PYTHON:-python3}"
+cd "$ROOT"
+if [ ! -x .venv-ref/bin/python ]; then
+    "$PY" -m venv .venv-ref
+fi
+.venv-ref/bin/python -m pip install --upgrade pip
+.venv-ref/bin/python -m pip install -r scripts/requirements-reference.txt
+.venv-ref/bin/python - <<'PY'
+import torch, transformers, gguf, tokenizers, numpy
+print("torch", torch.__version__)
+print("transformers", transformers.__version__)
+print("gguf", getattr(gguf, "__version__", "?"))
+print("tokenizers", tokenizers.__version__)
+print("numpy", numpy.__version__)
+PY
