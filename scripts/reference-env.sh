@@ -3,7 +3,8 @@
 # fixtures (Hugging Face transformers on CPU, fp32).
 #
 # Makes: .venv-ref/ in the repository root (git-ignored), with the exact
-# versions pinned in scripts/requirements-reference.txt.
+# versions pinned in scripts/requirements-reference.txt (direct dependencies) and
+# scripts/requirements-reference.lock (every transitive dependency, as constraints).
 #
 # Run from anywhere:
 #     bash scripts/reference-env.sh
@@ -20,12 +21,13 @@ if [ ! -x .venv-ref/bin/python ]; then
     "$PY" -m venv .venv-ref
 fi
 .venv-ref/bin/python -m pip install --upgrade pip
-.venv-ref/bin/python -m pip install -r scripts/requirements-reference.txt
+.venv-ref/bin/python -m pip install -r scripts/requirements-reference.txt -c scripts/requirements-reference.lock
 .venv-ref/bin/python - <<'PY'
 import torch, transformers, gguf, tokenizers, numpy
 print("torch", torch.__version__)
 print("transformers", transformers.__version__)
-print("gguf", getattr(gguf, "__version__", "?"))
+from importlib.metadata import version
+print("gguf", version("gguf"))
 print("tokenizers", tokenizers.__version__)
 print("numpy", numpy.__version__)
 PY

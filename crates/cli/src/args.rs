@@ -1,0 +1,40 @@
+//! Flags shared by the commands that load a model.
+
+use anyhow::Result;
+use clap::Args;
+use samtal_engine::{DType, Device, LoadOptions};
+use samtal_generation::Pipeline;
+
+#[derive(Args, Debug, Clone)]
+pub struct ModelArgs {
+    /// A GGUF file, a Hugging Face folder, or a known model name [default: $SAMTAL_MODEL, else
+    /// SmolLM2-135M-Instruct Q4_1, fetched on first use]
+    #[arg(long, short)]
+    pub model: Option<String>,
+    /// auto, cpu or cuda.
+    #[arg(long, default_value = "auto")]
+    pub device: Device,
+    /// Element type for dense weights: auto (as stored), f32, f16 or bf16.
+    #[arg(long, default_value = "auto")]
+    pub dtype: DType,
+    /// Worker threads [default: all cores].
+    #[arg(long, short = 't')]
+    pub threads: Option<usize>,
+}
+
+impl ModelArgs {
+    pub fn load(&self) -> Result<Pipeline> {
+        if let Some(n) = self.threads {
+            // Only fails if a pool already exists, which cannot happen before the first load.
+            let _ = rayon::ThreadPoolBuilder::new()
+                .num_threads(n.max(1))
+                .build_global();
+        }
+        let path = crate::pull::resolve(self.model.as_deref())?;
+        let opts = LoadOptions {
+            dtype: self.dtype,
+            device: self.device,
+        };
+        Ok(Pipeline::load(&path, &opts)?)
+    }
+}

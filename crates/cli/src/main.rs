@@ -1,0 +1,128 @@
+//! `samtal`: run open language models locally.
+
+mod args;
+mod bench;
+mod generate;
+mod inspect;
+mod pull;
+
+use std::io::Write;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+
+use args::ModelArgs;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "samtal",
+    version,
+    about = "A local-first chatbot engine: run open language models on your own machine."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Generate a continuation or, on a chat model, an answer to PROMPT.
+    Generate(generate::GenerateArgs),
+    /// Print the token ids of TEXT as a JSON array.
+    Tokenize {
+        #[command(flatten)]
+        model: ModelArgs,
+        /// Recognise special-token strings such as <|im_start|> in TEXT.
+        #[arg(long)]
+        parse_special: bool,
+        text: String,
+    },
+    /// Teacher-forced perplexity of a text file.
+    Perplexity {
+        #[command(flatten)]
+        model: ModelArgs,
+        #[arg(long)]
+        json: bool,
+        file: std::path::PathBuf,
+    },
+    /// Fetch a known model into the cache directory (default: the default model).
+    Pull { name: Option<String> },
+    /// Time prompt processing and decoding (llama-bench style).
+    Bench(bench::BenchArgs),
+    /// Describe a model: architecture, parameters, tensor types, tokenizer, special tokens.
+    Inspect {
+        /// A GGUF file, a Hugging Face folder or a known model name.
+        model: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() {
+    let cli = Cli::parse();
+    if let Err(e) = run(cli) {
+        // One line per cause, no backtrace: bad input is a message, not a crash.
+        let mut msg = format!("error: {e}");
+        for cause in e.chain().skip(1) {
+            msg.push_str(&format!(": {cause}"));
+        }
+        eprintln!("{msg}");
+        std::process::exit(1);
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Cmd::Generate(a) => generate::run(a),
+        Cmd::Tokenize {
+            model,
+            parse_special,
+            text,
+        } => {
+            let p = model.load()?;
+            let ids = p.tokenizer.encode(
+                &text,
+                samtal_tokenizer::Encode {
+                    add_special_tokens: true,
+                    parse_special,
+                },
+            )?;
+            println!("{}", serde_json::to_string(&ids)?);
+            Ok(())
+        }
+        Cmd::Perplexity { model, json, file } => {
+            let p = model.load()?;
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let ids = p
+                .tokenizer
+                .encode(&text, samtal_tokenizer::Encode::default())?;
+            let window = p.model.config().max_positions;
+            let r = samtal_generation::perplexity(p.model.lm().as_ref(), &ids, window)?;
+            if json {
+                println!("{}", serde_json::json!({"tokens": r.tokens, "ppl": r.ppl}));
+            } else {
+                println!(
+                    "{} tokens, {} scored, perplexity {:.4}",
+                    r.tokens, r.scored, r.ppl
+                );
+            }
+            Ok(())
+        }
+        Cmd::Pull { name } => {
+            let k = match name.as_deref() {
+                None => pull::DEFAULT,
+                Some(n) => pull::find(n).with_context(|| {
+                    let names: Vec<&str> = pull::KNOWN.iter().map(|k| k.name).collect();
+                    format!("unknown model {n:?}; known: {}", names.join(", "))
+                })?,
+            };
+            let path = pull::pull(k, false)?;
+            let mut out = std::io::stdout();
+            writeln!(out, "{}", path.display())?;
+            Ok(())
+        }
+        Cmd::Inspect { model, json } => inspect::run(&model, json),
+        Cmd::Bench(a) => bench::run(a),
+    }
+}

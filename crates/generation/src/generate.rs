@@ -1,0 +1,238 @@
+//! The decode loop: prefill what the cache does not hold, then one cached step per token until
+//! an end-of-generation token, a stop string, the token limit or cancellation.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use samtal_engine::{Cache, CausalLm};
+use samtal_tokenizer::Tokenizer;
+use serde::Serialize;
+
+use crate::params::GenerateParams;
+use crate::sampler::Sampler;
+use crate::stop::{Fed, StopMatcher};
+use crate::{Error, Result};
+
+/// Why generation ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum FinishReason {
+    /// The model produced an end-of-generation token.
+    Eos,
+    /// A stop string matched.
+    Stop,
+    /// The token limit (or the context length) was reached.
+    Length,
+    /// Cancelled through a [`CancelToken`].
+    Cancelled,
+}
+
+impl FinishReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FinishReason::Eos => "eos",
+            FinishReason::Stop => "stop",
+            FinishReason::Length => "length",
+            FinishReason::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// Cancels a generation from another thread; checked before every model step.
+#[derive(Clone, Debug, Default)]
+pub struct CancelToken(Arc<AtomicBool>);
+
+impl CancelToken {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// A streamed event.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Event<'a> {
+    /// One generated token and the text it releases (possibly empty: held back while it may be
+    /// the start of a stop string, or while a UTF-8 character is incomplete).
+    Token {
+        id: u32,
+        text: &'a str,
+        logprob: Option<f32>,
+    },
+    /// Text released at the end without a token of its own (a held-back partial stop string).
+    Flush { text: &'a str },
+}
+
+/// Where the time went.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Timings {
+    /// Tokens in the prompt.
+    pub prompt_tokens: usize,
+    /// Prompt tokens that actually ran through the model (the rest came from the cache).
+    pub prefill_tokens: usize,
+    pub prompt_ms: f64,
+    pub generated_tokens: usize,
+    pub generate_ms: f64,
+}
+
+/// The result of one generation.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Output {
+    pub token_ids: Vec<u32>,
+    pub text: String,
+    pub finish_reason: FinishReason,
+    pub timings: Timings,
+    /// The seed the sampler used.
+    pub seed: u64,
+}
+
+/// Runs generations for one model and tokenizer.
+#[derive(Clone, Copy, Debug)]
+pub struct Generator<'a> {
+    pub lm: &'a dyn CausalLm,
+    pub tokenizer: &'a Tokenizer,
+    /// The model's end-of-generation set.
+    pub eog: &'a [u32],
+}
+
+impl Generator<'_> {
+    /// Generates a continuation of `prompt`. `cache` may already hold a prefix of `prompt` (the
+    /// caller checked it is that prefix); only the rest is prefilled. `on_event` sees every token
+    /// as it is chosen.
+    pub fn generate(
+        &self,
+        cache: &mut Cache,
+        prompt: &[u32],
+        params: &GenerateParams,
+        cancel: Option<&CancelToken>,
+        on_event: &mut dyn FnMut(Event<'_>),
+    ) -> Result<Output> {
+        let cfg = self.lm.config();
+        params.validate(cfg.vocab_size)?;
+        if prompt.is_empty() {
+            return Err(Error::EmptyPrompt);
+        }
+        if cache.len() > prompt.len() {
+            return Err(Error::CacheAhead {
+                cached: cache.len(),
+                prompt: prompt.len(),
+            });
+        }
+        // The last prompt token must run to produce logits, even if it is cached.
+        if cache.len() == prompt.len() {
+            cache.truncate(prompt.len() - 1);
+        }
+        let mut timings = Timings {
+            prompt_tokens: prompt.len(),
+            prefill_tokens: prompt.len() - cache.len(),
+            ..Timings::default()
+        };
+        let mut sampler = Sampler::new(params.sampling.clone());
+        let is_end = |t: u32| self.eog.contains(&t) || params.stop_token_ids.contains(&t);
+        let cancelled = || cancel.is_some_and(CancelToken::is_cancelled);
+
+        let mut out = Output {
+            token_ids: Vec::new(),
+            text: String::new(),
+            finish_reason: FinishReason::Length,
+            timings: Timings::default(),
+            seed: sampler.seed,
+        };
+        if cancelled() {
+            out.finish_reason = FinishReason::Cancelled;
+            out.timings = timings;
+            return Ok(out);
+        }
+        let t0 = Instant::now();
+        let start = cache.len();
+        let mut logits = self.lm.forward(&prompt[start..], start, cache)?;
+        timings.prompt_ms = t0.elapsed().as_secs_f64() * 1e3;
+
+        let t1 = Instant::now();
+        let mut history = prompt.to_vec();
+        let mut stream = self.tokenizer.stream();
+        let mut stops = StopMatcher::new(&params.stop);
+        let room = cfg.max_positions.saturating_sub(prompt.len()) + 1;
+        let max_new = params.max_new_tokens.min(room);
+        let mut finish = FinishReason::Length;
+        let mut stopped = false;
+        for step in 0..max_new {
+            if cancelled() {
+                finish = FinishReason::Cancelled;
+                break;
+            }
+            let choice = sampler.sample(&mut logits, &history);
+            let token = choice.token;
+            out.token_ids.push(token);
+            history.push(token);
+            let logprob = params.logprobs.then_some(choice.logprob);
+            if is_end(token) {
+                on_event(Event::Token {
+                    id: token,
+                    text: "",
+                    logprob,
+                });
+                finish = FinishReason::Eos;
+                break;
+            }
+            let delta = if self.tokenizer.is_special(token) {
+                None
+            } else {
+                stream.push(token)?
+            };
+            let (text, hit) = match delta.map(|d| stops.feed(&d)) {
+                None => (String::new(), false),
+                Some(Fed::Emit(t)) => (t, false),
+                Some(Fed::Stop { text, .. }) => (text, true),
+            };
+            out.text.push_str(&text);
+            on_event(Event::Token {
+                id: token,
+                text: &text,
+                logprob,
+            });
+            if hit {
+                finish = FinishReason::Stop;
+                stopped = true;
+                break;
+            }
+            if step + 1 == max_new {
+                break;
+            }
+            logits = self.lm.forward(&[token], history.len() - 1, cache)?;
+        }
+        if !stopped {
+            // Release what was held back: an incomplete character, a partial stop string.
+            let mut tail = String::new();
+            if let Some(rest) = stream.flush()? {
+                match stops.feed(&rest) {
+                    Fed::Emit(t) => tail.push_str(&t),
+                    Fed::Stop { text, .. } => {
+                        tail.push_str(&text);
+                        finish = FinishReason::Stop;
+                    }
+                }
+            }
+            if finish != FinishReason::Stop {
+                tail.push_str(&stops.flush());
+            }
+            if !tail.is_empty() {
+                out.text.push_str(&tail);
+                on_event(Event::Flush { text: &tail });
+            }
+        }
+        timings.generated_tokens = out.token_ids.len();
+        timings.generate_ms = t1.elapsed().as_secs_f64() * 1e3;
+        out.finish_reason = finish;
+        out.timings = timings;
+        Ok(out)
+    }
+}

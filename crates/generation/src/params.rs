@@ -1,0 +1,343 @@
+//! Generation parameters, validated before use, and the defaults a model's
+//! generation_config.json sets.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result};
+
+/// How the next token is chosen. `temperature == 0` means greedy.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SamplingParams {
+    pub temperature: f32,
+    /// Keep the `k` most likely tokens; 0 disables.
+    pub top_k: usize,
+    /// Nucleus sampling: keep the smallest set whose probability reaches `top_p`; 1 disables.
+    pub top_p: f32,
+    /// Drop tokens less likely than `min_p` times the most likely one; 0 disables.
+    pub min_p: f32,
+    /// Locally typical sampling (Meister et al., 2022); 1 disables.
+    pub typical_p: f32,
+    /// CTRL-style penalty on tokens already seen (Keskar et al., 2019); 1 disables.
+    pub repetition_penalty: f32,
+    /// How many of the last tokens the repetition, frequency and presence penalties look at;
+    /// 0 means all of them (prompt included).
+    pub penalty_window: usize,
+    /// OpenAI's frequency penalty: subtracted once per previous occurrence.
+    pub frequency_penalty: f32,
+    /// OpenAI's presence penalty: subtracted once if the token occurred.
+    pub presence_penalty: f32,
+    /// Forbid repeating any n-gram of this size; 0 disables.
+    pub no_repeat_ngram_size: usize,
+    /// Added to the logits of the given token ids.
+    pub logit_bias: BTreeMap<u32, f32>,
+    /// Seed for sampling; `None` takes one from the clock (and reports it).
+    pub seed: Option<u64>,
+}
+
+/// The defaults users of llama.cpp and Ollama expect: mild sampling, a light repetition penalty
+/// over the last 64 tokens (small models loop without one).
+impl Default for SamplingParams {
+    fn default() -> Self {
+        Self {
+            temperature: 0.8,
+            top_k: 40,
+            top_p: 0.95,
+            min_p: 0.05,
+            typical_p: 1.0,
+            repetition_penalty: 1.1,
+            penalty_window: 64,
+            frequency_penalty: 0.0,
+            presence_penalty: 0.0,
+            no_repeat_ngram_size: 0,
+            logit_bias: BTreeMap::new(),
+            seed: None,
+        }
+    }
+}
+
+impl SamplingParams {
+    /// Plain greedy decoding with no processors: what transformers does with `do_sample=False`
+    /// and no penalties.
+    pub fn greedy() -> Self {
+        Self {
+            temperature: 0.0,
+            top_k: 0,
+            top_p: 1.0,
+            min_p: 0.0,
+            repetition_penalty: 1.0,
+            ..Self::default()
+        }
+    }
+
+    pub fn is_greedy(&self) -> bool {
+        self.temperature == 0.0
+    }
+
+    /// Rejects values that have no meaning, naming the parameter.
+    pub fn validate(&self) -> Result<()> {
+        let bad =
+            |name: &'static str, msg: String| Err(Error::InvalidParameter { name, message: msg });
+        let finite = |v: f32| v.is_finite();
+        if !finite(self.temperature) || self.temperature < 0.0 {
+            return bad(
+                "temperature",
+                format!("{} must be a finite number ≥ 0", self.temperature),
+            );
+        }
+        for (name, v) in [("top_p", self.top_p), ("typical_p", self.typical_p)] {
+            if !(finite(v) && v > 0.0 && v <= 1.0) {
+                return bad(name, format!("{v} must be in (0, 1]"));
+            }
+        }
+        if !(finite(self.min_p) && (0.0..=1.0).contains(&self.min_p)) {
+            return bad("min_p", format!("{} must be in [0, 1]", self.min_p));
+        }
+        if !(finite(self.repetition_penalty) && self.repetition_penalty > 0.0) {
+            return bad(
+                "repetition_penalty",
+                format!("{} must be a finite number > 0", self.repetition_penalty),
+            );
+        }
+        for (name, v) in [
+            ("frequency_penalty", self.frequency_penalty),
+            ("presence_penalty", self.presence_penalty),
+        ] {
+            if !(finite(v) && (-2.0..=2.0).contains(&v)) {
+                return bad(name, format!("{v} must be in [-2, 2]"));
+            }
+        }
+        if let Some((id, v)) = self.logit_bias.iter().find(|(_, v)| !v.is_finite()) {
+            return bad(
+                "logit_bias",
+                format!("bias {v} for token {id} is not finite"),
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Everything one generation call needs besides the prompt.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GenerateParams {
+    pub sampling: SamplingParams,
+    pub max_new_tokens: usize,
+    /// Stop strings: generation ends when the text contains one; it is not part of the output.
+    /// They add to the model's end-of-generation tokens, never replace them.
+    pub stop: Vec<String>,
+    /// Extra token ids that end generation, on top of the model's set.
+    pub stop_token_ids: Vec<u32>,
+    /// Report the log-probability of each chosen token.
+    pub logprobs: bool,
+}
+
+impl Default for GenerateParams {
+    fn default() -> Self {
+        Self {
+            sampling: SamplingParams::default(),
+            max_new_tokens: 256,
+            stop: Vec::new(),
+            stop_token_ids: Vec::new(),
+            logprobs: false,
+        }
+    }
+}
+
+/// Limits that keep a request from exhausting the machine.
+pub const MAX_STOP_STRINGS: usize = 64;
+pub const MAX_STOP_LEN: usize = 256;
+
+impl GenerateParams {
+    pub fn validate(&self, vocab_size: usize) -> Result<()> {
+        self.sampling.validate()?;
+        if self.stop.len() > MAX_STOP_STRINGS {
+            return Err(Error::InvalidParameter {
+                name: "stop",
+                message: format!(
+                    "{} stop strings; at most {MAX_STOP_STRINGS}",
+                    self.stop.len()
+                ),
+            });
+        }
+        if let Some(s) = self
+            .stop
+            .iter()
+            .find(|s| s.is_empty() || s.len() > MAX_STOP_LEN)
+        {
+            return Err(Error::InvalidParameter {
+                name: "stop",
+                message: format!(
+                    "stop string of {} bytes; each must have 1 to {MAX_STOP_LEN}",
+                    s.len()
+                ),
+            });
+        }
+        let out_of_range = |id: &u32| *id as usize >= vocab_size;
+        if let Some(id) = self
+            .sampling
+            .logit_bias
+            .keys()
+            .chain(&self.stop_token_ids)
+            .find(|id| out_of_range(id))
+        {
+            return Err(Error::InvalidParameter {
+                name: "token id",
+                message: format!("{id} is outside the vocabulary of {vocab_size}"),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The subset of Hugging Face's generation_config.json samtal uses.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct GenerationConfig {
+    pub eos_token_ids: Vec<u32>,
+    pub do_sample: Option<bool>,
+    pub temperature: Option<f32>,
+    pub top_k: Option<usize>,
+    pub top_p: Option<f32>,
+    pub min_p: Option<f32>,
+    pub typical_p: Option<f32>,
+    pub repetition_penalty: Option<f32>,
+    pub no_repeat_ngram_size: Option<usize>,
+    pub max_new_tokens: Option<usize>,
+}
+
+impl GenerationConfig {
+    /// Reads `generation_config.json`; a missing file gives the empty config.
+    pub fn from_file(path: &Path) -> Result<Self> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
+            Err(e) => {
+                return Err(Error::Io {
+                    path: path.to_path_buf(),
+                    source: e,
+                })
+            }
+        };
+        let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| Error::Config {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        let f = |k: &str| {
+            v.get(k)
+                .and_then(serde_json::Value::as_f64)
+                .map(|x| x as f32)
+        };
+        let u = |k: &str| {
+            v.get(k)
+                .and_then(serde_json::Value::as_u64)
+                .map(|x| x as usize)
+        };
+        let eos_token_ids = match v.get("eos_token_id") {
+            Some(serde_json::Value::Number(n)) => {
+                n.as_u64().map(|x| x as u32).into_iter().collect()
+            }
+            Some(serde_json::Value::Array(a)) => a
+                .iter()
+                .filter_map(serde_json::Value::as_u64)
+                .map(|x| x as u32)
+                .collect(),
+            _ => Vec::new(),
+        };
+        Ok(Self {
+            eos_token_ids,
+            do_sample: v.get("do_sample").and_then(serde_json::Value::as_bool),
+            temperature: f("temperature"),
+            top_k: u("top_k"),
+            top_p: f("top_p"),
+            min_p: f("min_p"),
+            typical_p: f("typical_p"),
+            repetition_penalty: f("repetition_penalty"),
+            no_repeat_ngram_size: u("no_repeat_ngram_size"),
+            max_new_tokens: u("max_new_tokens"),
+        })
+    }
+
+    /// Generation defaults: samtal's, overridden by what the model's authors set. As in
+    /// transformers, `do_sample: false` means greedy, and sampling settings apply when it is true.
+    pub fn defaults(&self) -> GenerateParams {
+        let mut p = GenerateParams::default();
+        let s = &mut p.sampling;
+        if self.do_sample == Some(false) {
+            *s = SamplingParams::greedy();
+        }
+        if self.do_sample == Some(true) {
+            s.temperature = self.temperature.unwrap_or(1.0);
+            if let Some(k) = self.top_k {
+                s.top_k = k;
+            }
+            if let Some(v) = self.top_p {
+                s.top_p = v;
+            }
+            if let Some(v) = self.min_p {
+                s.min_p = v;
+            }
+            if let Some(v) = self.typical_p {
+                s.typical_p = v;
+            }
+        }
+        if let Some(v) = self.repetition_penalty {
+            s.repetition_penalty = v;
+        }
+        if let Some(v) = self.no_repeat_ngram_size {
+            s.no_repeat_ngram_size = v;
+        }
+        if let Some(v) = self.max_new_tokens {
+            p.max_new_tokens = v;
+        }
+        p
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validation_names_the_parameter() {
+        let mut p = GenerateParams::default();
+        p.sampling.top_p = 0.0;
+        let e = p.validate(100).unwrap_err().to_string();
+        assert!(e.contains("top_p"), "{e}");
+        let mut p = GenerateParams::default();
+        p.sampling.temperature = f32::NAN;
+        assert!(p.validate(100).is_err());
+        let mut p = GenerateParams::default();
+        p.sampling.logit_bias.insert(100, 1.0);
+        assert!(p.validate(100).is_err());
+        p.sampling.logit_bias.clear();
+        p.stop = vec![String::new()];
+        assert!(p.validate(100).is_err());
+        assert!(GenerateParams::default().validate(100).is_ok());
+    }
+
+    #[test]
+    fn generation_config_sets_defaults() {
+        let dir = std::env::temp_dir().join(format!("samtal-gc-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("generation_config.json");
+        std::fs::write(
+            &path,
+            r#"{"eos_token_id": [2, 7], "do_sample": true, "temperature": 0.6, "top_p": 0.9, "repetition_penalty": 1.1}"#,
+        )
+        .unwrap();
+        let gc = GenerationConfig::from_file(&path).unwrap();
+        assert_eq!(gc.eos_token_ids, vec![2, 7]);
+        let d = gc.defaults();
+        assert_eq!(d.sampling.temperature, 0.6);
+        assert_eq!(d.sampling.top_p, 0.9);
+        assert_eq!(d.sampling.repetition_penalty, 1.1);
+        assert_eq!(
+            GenerationConfig::from_file(&dir.join("absent.json")).unwrap(),
+            GenerationConfig::default()
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

@@ -1,0 +1,58 @@
+//! A model with everything needed to generate from it: tokenizer, end-of-generation set,
+//! generation defaults and chat template, loaded from a GGUF file or a Hugging Face folder.
+
+use std::path::Path;
+
+use samtal_engine::{LoadOptions, Model};
+use samtal_tokenizer::Tokenizer;
+
+use crate::generate::Generator;
+use crate::params::{GenerateParams, GenerationConfig};
+use crate::Result;
+
+#[derive(Clone, Debug)]
+pub struct Pipeline {
+    pub model: Model,
+    pub tokenizer: Tokenizer,
+    /// End-of-generation ids: the union of the tokenizer's (GGUF eos/eot/eom and known
+    /// end-of-turn tokens) and generation_config.json's `eos_token_id`.
+    pub eog: Vec<u32>,
+    /// samtal's defaults with generation_config.json applied.
+    pub defaults: GenerateParams,
+}
+
+impl Pipeline {
+    pub fn load(path: &Path, opts: &LoadOptions) -> Result<Self> {
+        let model = Model::load(path, opts)?;
+        let (tokenizer, gen_cfg) = match model.gguf_metadata() {
+            Some(md) => (Tokenizer::from_gguf(md)?, GenerationConfig::default()),
+            None => (
+                Tokenizer::from_hf_folder(path)?,
+                GenerationConfig::from_file(&path.join("generation_config.json"))?,
+            ),
+        };
+        let mut eog: Vec<u32> = tokenizer.special().eog.clone();
+        eog.extend(&gen_cfg.eos_token_ids);
+        eog.sort_unstable();
+        eog.dedup();
+        Ok(Self {
+            model,
+            tokenizer,
+            eog,
+            defaults: gen_cfg.defaults(),
+        })
+    }
+
+    pub fn generator(&self) -> Generator<'_> {
+        Generator {
+            lm: self.model.lm().as_ref(),
+            tokenizer: &self.tokenizer,
+            eog: &self.eog,
+        }
+    }
+
+    /// The chat template, if the model has one.
+    pub fn chat_template(&self) -> Option<&str> {
+        self.tokenizer.chat_template()
+    }
+}

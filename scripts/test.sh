@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: formatting, lints, the tests (with the default model
+# fetched through samtal's own `pull`, so the real-model parity tests run), and the docs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy (all targets, warnings are errors)"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "fetch the default model (samtal pull)"
+if model=$(cargo run --quiet --release -p samtal-cli -- pull); then
+    export SAMTAL_MODEL="$model"
+    echo "default model: $SAMTAL_MODEL"
+else
+    echo "!!! could not fetch the default model: the tests that need it will SKIP (loudly)" >&2
+fi
+
+step "cargo test"
+cargo test --workspace
+
+step "cargo doc"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
