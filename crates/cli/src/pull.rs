@@ -143,6 +143,7 @@ fn fetch_into(k: &Known, tmp: &Path, path: &Path, quiet: bool) -> Result<()> {
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     let mut done = 0u64;
+    let mut shown = u64::MAX;
     loop {
         let n = member.read(&mut buf)?;
         if n == 0 {
@@ -151,8 +152,10 @@ fn fetch_into(k: &Known, tmp: &Path, path: &Path, quiet: bool) -> Result<()> {
         hasher.update(&buf[..n]);
         out.write_all(&buf[..n])?;
         done += n as u64;
-        if !quiet && total > 0 {
-            eprint!("\rextracting {}: {:>3}%", k.file_name, done * 100 / total);
+        let pct = done * 100 / total.max(1);
+        if !quiet && pct != shown {
+            shown = pct;
+            eprint!("\rextracting {}: {pct:>3}%", k.file_name);
         }
     }
     if !quiet {
