@@ -35,10 +35,13 @@ pub unsafe fn dot_avx2(ty: GgmlType, row: &[u8], x: &[f32], xsum: &[f32]) -> f32
         let bits = unsafe { std::ptr::read_unaligned(p.cast::<u16>()) };
         _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(bits as i32)))
     };
-    let mut acc = _mm256_setzero_ps();
-    let mut acc_s = 0f32;
+    // Two accumulators (even and odd blocks) so consecutive blocks do not wait on each other's
+    // FMA latency.
+    let mut acc = [_mm256_setzero_ps(); 2];
+    let mut acc_s = [0f32; 2];
     let mask = _mm_set1_epi8(0x0f);
     for b in 0..nb {
+        let k = b & 1;
         // SAFETY (whole loop body): block b lies within `row`, its 32 activations within `x`.
         unsafe {
             let blk = rp.add(b * bb);
@@ -47,51 +50,46 @@ pub unsafe fn dot_avx2(ty: GgmlType, row: &[u8], x: &[f32], xsum: &[f32]) -> f32
             let x1 = _mm256_loadu_ps(xb.add(8));
             let x2 = _mm256_loadu_ps(xb.add(16));
             let x3 = _mm256_loadu_ps(xb.add(24));
-            match ty {
+            let (q0, q1, q2, q3) = match ty {
                 GgmlType::Q8_0 => {
                     let q = blk.add(2);
-                    let q0 = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(q.cast())));
-                    let q1 =
-                        _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(q.add(8).cast())));
-                    let q2 =
-                        _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(q.add(16).cast())));
-                    let q3 =
-                        _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(q.add(24).cast())));
-                    let s = _mm256_fmadd_ps(
-                        q3,
-                        x3,
-                        _mm256_fmadd_ps(q2, x2, _mm256_fmadd_ps(q1, x1, _mm256_mul_ps(q0, x0))),
-                    );
-                    acc = _mm256_fmadd_ps(_mm256_set1_ps(f16(blk)), s, acc);
+                    (
+                        _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(q.cast()))),
+                        _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(q.add(8).cast()))),
+                        _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(q.add(16).cast()))),
+                        _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(q.add(24).cast()))),
+                    )
                 }
-                GgmlType::Q4_0 | GgmlType::Q4_1 => {
+                _ => {
                     let off = if ty == GgmlType::Q4_0 { 2 } else { 4 };
                     let qs = _mm_loadu_si128(blk.add(off).cast());
                     let lo = _mm_and_si128(qs, mask);
                     let hi = _mm_and_si128(_mm_srli_epi16(qs, 4), mask);
-                    let q0 = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(lo));
-                    let q1 = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(lo, 8)));
-                    let q2 = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(hi));
-                    let q3 = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(hi, 8)));
-                    let s = _mm256_fmadd_ps(
-                        q3,
-                        x3,
-                        _mm256_fmadd_ps(q2, x2, _mm256_fmadd_ps(q1, x1, _mm256_mul_ps(q0, x0))),
-                    );
-                    let d = f16(blk);
-                    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), s, acc);
-                    // Q4_0 stores q - 8; Q4_1 adds the block minimum m.
-                    let m = if ty == GgmlType::Q4_0 {
-                        -8.0 * d
-                    } else {
-                        f16(blk.add(2))
-                    };
-                    acc_s += m * *xsum.get_unchecked(b);
+                    (
+                        _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(lo)),
+                        _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(lo, 8))),
+                        _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(hi)),
+                        _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(hi, 8))),
+                    )
                 }
+            };
+            let s = _mm256_fmadd_ps(
+                q3,
+                x3,
+                _mm256_fmadd_ps(q2, x2, _mm256_fmadd_ps(q1, x1, _mm256_mul_ps(q0, x0))),
+            );
+            let d = f16(blk);
+            acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(d), s, acc[k]);
+            // Q4_0 stores q + 8; Q4_1 adds the block minimum m.
+            match ty {
+                GgmlType::Q4_0 => acc_s[k] -= 8.0 * d * *xsum.get_unchecked(b),
+                GgmlType::Q4_1 => acc_s[k] += f16(blk.add(2)) * *xsum.get_unchecked(b),
                 _ => {}
             }
         }
     }
+    let acc = _mm256_add_ps(acc[0], acc[1]);
+    let acc_s = acc_s[0] + acc_s[1];
     let mut lanes = [0f32; 8];
     // SAFETY: lanes holds 8 floats.
     unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), acc) };
