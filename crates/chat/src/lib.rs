@@ -1,4 +1,6 @@
-//! Conversations for samtal: messages and the chat templates that turn them into a prompt.
+//! Conversations for samtal: messages, the prompt formats that turn them into tokens (chat
+//! templates, and the transcript format for base models), and [`Session`], which holds a
+//! conversation with its KV cache, fits it to the context window and generates the answers.
 //!
 //! Chat templates are the Jinja programs HF models ship (tokenizer_config.json `chat_template`,
 //! GGUF `tokenizer.chat_template`). [`ChatTemplate`] compiles one with minijinja, set up to render
@@ -6,13 +8,21 @@
 //! `trim_blocks` and `lstrip_blocks`, loop controls, `raise_exception`, `strftime_now`, a
 //! `tojson` that writes what Python's `json.dumps` writes, and Python string methods.
 
+mod session;
 mod template;
+mod transcript;
 
 use serde::{Deserialize, Serialize};
 
-pub use template::{ChatTemplate, PRESET_NAMES};
+pub use samtal_generation::{CancelToken, FinishReason, GenerateParams, LoopGuard};
+pub use session::{
+    chat_params, ChatEvent, ContextPolicy, FormatChoice, Reply, Session, SessionOptions,
+    CHAT_MAX_NEW_TOKENS,
+};
+pub use template::{special_strings, ChatTemplate, Prompt, PRESET_NAMES};
+pub use transcript::Transcript;
 
-/// Errors from chat templating.
+/// Errors from chat templating and sessions.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -31,6 +41,28 @@ pub enum Error {
     UnknownPreset { name: String, known: String },
     #[error("extra template variables must be a map, got {0}")]
     BadContext(String),
+    #[error(transparent)]
+    Generation(#[from] samtal_generation::Error),
+    #[error(transparent)]
+    Tokenizer(#[from] samtal_tokenizer::Error),
+    #[error("invalid {name}: {message}")]
+    InvalidOption { name: &'static str, message: String },
+    #[error("the model has no chat template; name a preset or use the transcript format")]
+    NoTemplate,
+    /// The template rewrites message content, so the content cannot be encoded apart from the
+    /// scaffolding, and a message holds a special-token string that would become a control token.
+    #[error("a {role} message contains a special-token string, and this chat template changes message content, so it cannot be kept as plain text")]
+    UnsplittableContent { role: String },
+    /// [`ContextPolicy::Error`]: the conversation no longer fits.
+    #[error("the conversation needs {prompt} prompt tokens plus {answer} for the answer, more than the context budget of {budget}")]
+    ContextFull {
+        prompt: usize,
+        answer: usize,
+        budget: usize,
+    },
+    /// Even with every droppable exchange gone, the prompt leaves no room for an answer.
+    #[error("the prompt needs {prompt} tokens with nothing left to drop, but the context budget is {budget}")]
+    PromptTooLong { prompt: usize, budget: usize },
 }
 
 /// Result alias for this crate.

@@ -2,6 +2,7 @@
 
 mod args;
 mod bench;
+mod chat;
 mod generate;
 mod inspect;
 mod pull;
@@ -28,6 +29,8 @@ struct Cli {
 enum Cmd {
     /// Generate a continuation or, on a chat model, an answer to PROMPT.
     Generate(generate::GenerateArgs),
+    /// Chat with a model: one message per line on stdin when it is not a terminal.
+    Chat(chat::ChatArgs),
     /// Print the token ids of TEXT as a JSON array.
     Tokenize {
         #[command(flatten)]
@@ -74,6 +77,7 @@ fn main() {
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Cmd::Generate(a) => generate::run(a),
+        Cmd::Chat(a) => chat::run(a),
         Cmd::Tokenize {
             model,
             parse_special,

@@ -1,5 +1,6 @@
 //! The decode loop: prefill what the cache does not hold, then one cached step per token until
-//! an end-of-generation token, a stop string, the token limit or cancellation.
+//! an end-of-generation token, a stop string, the token or character limit, a detected loop or
+//! cancellation.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -23,10 +24,12 @@ pub enum FinishReason {
     Eos,
     /// A stop string matched.
     Stop,
-    /// The token limit (or the context length) was reached.
+    /// The token limit, the character limit or the context length was reached.
     Length,
     /// Cancelled through a [`CancelToken`].
     Cancelled,
+    /// The [`crate::LoopGuard`] saw the answer repeating itself.
+    Loop,
 }
 
 impl FinishReason {
@@ -36,6 +39,7 @@ impl FinishReason {
             FinishReason::Stop => "stop",
             FinishReason::Length => "length",
             FinishReason::Cancelled => "cancelled",
+            FinishReason::Loop => "loop",
         }
     }
 }
@@ -92,6 +96,43 @@ pub struct Output {
     pub timings: Timings,
     /// The seed the sampler used.
     pub seed: u64,
+}
+
+/// What is left of [`GenerateParams::max_chars`] while text is emitted.
+struct CharBudget(Option<usize>);
+
+/// Text after the character limit has been applied.
+struct Clipped {
+    text: String,
+    /// The limit has been reached: nothing more may be emitted.
+    full: bool,
+    /// Characters were cut off.
+    cut: bool,
+}
+
+impl CharBudget {
+    fn clip(&mut self, mut text: String) -> Clipped {
+        let Some(left) = self.0.as_mut() else {
+            return Clipped {
+                text,
+                full: false,
+                cut: false,
+            };
+        };
+        let mut cut = false;
+        // Byte offset of the first character beyond the budget, if there is one: the cut is at a
+        // character boundary by construction.
+        if let Some((at, _)) = text.char_indices().nth(*left) {
+            text.truncate(at);
+            cut = true;
+        }
+        *left -= text.chars().count();
+        Clipped {
+            text,
+            full: *left == 0,
+            cut,
+        }
+    }
 }
 
 /// Runs generations for one model and tokenizer.
@@ -162,7 +203,9 @@ impl Generator<'_> {
         let mut stops = StopMatcher::new(&params.stop);
         let room = cfg.max_positions.saturating_sub(prompt.len()) + 1;
         let max_new = params.max_new_tokens.min(room);
+        let mut chars = CharBudget(params.max_chars);
         let mut finish = FinishReason::Length;
+        // Set when nothing more may be emitted, not even held-back text.
         let mut stopped = false;
         for step in 0..max_new {
             if cancelled() {
@@ -193,15 +236,30 @@ impl Generator<'_> {
                 Some(Fed::Emit(t)) => (t, false),
                 Some(Fed::Stop { text, .. }) => (text, true),
             };
-            out.text.push_str(&text);
+            let clipped = chars.clip(text);
+            out.text.push_str(&clipped.text);
             on_event(Event::Token {
                 id: token,
-                text: &text,
+                text: &clipped.text,
                 logprob,
             });
-            if hit {
+            // A stop string that ends the text within the limit is a natural end; a text cut
+            // short by the limit is not.
+            if hit && !clipped.cut {
                 finish = FinishReason::Stop;
                 stopped = true;
+                break;
+            }
+            if clipped.full || hit {
+                finish = FinishReason::Length;
+                stopped = true;
+                break;
+            }
+            if params
+                .loop_guard
+                .is_some_and(|g| g.detect(&out.token_ids).is_some())
+            {
+                finish = FinishReason::Loop;
                 break;
             }
             if step + 1 == max_new {
@@ -224,9 +282,15 @@ impl Generator<'_> {
             if finish != FinishReason::Stop {
                 tail.push_str(&stops.flush());
             }
-            if !tail.is_empty() {
-                out.text.push_str(&tail);
-                on_event(Event::Flush { text: &tail });
+            let clipped = chars.clip(tail);
+            if clipped.cut {
+                finish = FinishReason::Length;
+            }
+            if !clipped.text.is_empty() {
+                out.text.push_str(&clipped.text);
+                on_event(Event::Flush {
+                    text: &clipped.text,
+                });
             }
         }
         timings.generated_tokens = out.token_ids.len();

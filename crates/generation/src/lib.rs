@@ -1,6 +1,7 @@
 //! Generation: the decode loop over a [`samtal_engine::CausalLm`] — validated parameters, a chain
 //! of logits processors with seeded sampling, stop strings held back while streaming, an
-//! end-of-generation set, streaming events and cancellation.
+//! end-of-generation set, a loop detector and a character limit, streaming events and
+//! cancellation.
 //!
 //! ```
 //! use samtal_generation::{GenerateParams, Pipeline};
@@ -28,7 +29,7 @@ use std::path::PathBuf;
 
 pub use generate::{CancelToken, Event, FinishReason, Generator, Output, Timings};
 pub use params::{
-    GenerateParams, GenerationConfig, SamplingParams, MAX_STOP_LEN, MAX_STOP_STRINGS,
+    GenerateParams, GenerationConfig, LoopGuard, SamplingParams, MAX_STOP_LEN, MAX_STOP_STRINGS,
 };
 pub use perplexity::{perplexity, Perplexity};
 pub use pipeline::Pipeline;

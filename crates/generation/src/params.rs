@@ -133,6 +133,12 @@ pub struct GenerateParams {
     pub stop_token_ids: Vec<u32>,
     /// Report the log-probability of each chosen token.
     pub logprobs: bool,
+    /// End generation (finish reason "loop") once the answer repeats itself; off by default, as
+    /// raw continuations may legitimately repeat. Chat turns switch it on.
+    pub loop_guard: Option<LoopGuard>,
+    /// End generation (finish reason "length") once the emitted text holds this many characters
+    /// (Unicode scalar values); the text is cut there.
+    pub max_chars: Option<usize>,
 }
 
 impl Default for GenerateParams {
@@ -143,7 +149,88 @@ impl Default for GenerateParams {
             stop: Vec::new(),
             stop_token_ids: Vec::new(),
             logprobs: false,
+            loop_guard: None,
+            max_chars: None,
         }
+    }
+}
+
+/// An n-gram loop detector over the generated tokens.
+///
+/// It fires when the last `max(min_tokens, period * min_repeats)` generated tokens are periodic
+/// with some period `1 ..= max_period`: each token equals the one `period` places before it.
+/// With the defaults (16, 3, 24) that is a phrase of up to 8 tokens seen 3+ times in a row over
+/// 24 tokens, a 16-token sentence seen 3 times (48 tokens), or one token 24 times. Requiring
+/// 24 tokens keeps short legitimate repetition ("no, no, no", a row of dashes in a table) from
+/// firing; a loop longer than 16 tokens per cycle is left to the token and character limits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LoopGuard {
+    /// Longest cycle looked for, in tokens.
+    pub max_period: usize,
+    /// How many times a cycle must occur back to back.
+    pub min_repeats: usize,
+    /// The fewest trailing tokens that must be periodic, whatever the period.
+    pub min_tokens: usize,
+}
+
+impl Default for LoopGuard {
+    fn default() -> Self {
+        Self {
+            max_period: 16,
+            min_repeats: 3,
+            min_tokens: 24,
+        }
+    }
+}
+
+/// Bounds on [`LoopGuard`]: the check runs after every token and costs at most
+/// `max_period * max(min_tokens, max_period * min_repeats)` comparisons.
+const MAX_LOOP_PERIOD: usize = 256;
+const MAX_LOOP_SPAN: usize = 4096;
+
+impl LoopGuard {
+    /// The period of the loop `generated` ends in, if it ends in one (the shortest such period).
+    pub fn detect(&self, generated: &[u32]) -> Option<usize> {
+        (1..=self.max_period).find(|&period| {
+            let span = self.span(period);
+            generated.len() >= span && {
+                let tail = &generated[generated.len() - span..];
+                (period..span).all(|i| tail[i] == tail[i - period])
+            }
+        })
+    }
+
+    /// How many trailing tokens must repeat with `period`.
+    fn span(&self, period: usize) -> usize {
+        period.saturating_mul(self.min_repeats).max(self.min_tokens)
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        let bad = |message: String| {
+            Err(Error::InvalidParameter {
+                name: "loop_guard",
+                message,
+            })
+        };
+        if !(1..=MAX_LOOP_PERIOD).contains(&self.max_period) {
+            return bad(format!(
+                "max_period {} must be in 1..={MAX_LOOP_PERIOD}",
+                self.max_period
+            ));
+        }
+        if self.min_repeats < 2 {
+            return bad(format!(
+                "min_repeats {} must be at least 2",
+                self.min_repeats
+            ));
+        }
+        if self.span(self.max_period) > MAX_LOOP_SPAN {
+            return bad(format!(
+                "max(min_tokens, max_period * min_repeats) must be at most {MAX_LOOP_SPAN}"
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -154,6 +241,15 @@ pub const MAX_STOP_LEN: usize = 256;
 impl GenerateParams {
     pub fn validate(&self, vocab_size: usize) -> Result<()> {
         self.sampling.validate()?;
+        if let Some(g) = &self.loop_guard {
+            g.validate()?;
+        }
+        if self.max_chars == Some(0) {
+            return Err(Error::InvalidParameter {
+                name: "max_chars",
+                message: "0; the character limit must be at least 1".into(),
+            });
+        }
         if self.stop.len() > MAX_STOP_STRINGS {
             return Err(Error::InvalidParameter {
                 name: "stop",
@@ -316,6 +412,64 @@ mod tests {
         p.stop = vec![String::new()];
         assert!(p.validate(100).is_err());
         assert!(GenerateParams::default().validate(100).is_ok());
+    }
+
+    #[test]
+    fn loop_guard_finds_the_shortest_period_over_enough_tokens() {
+        let g = LoopGuard::default();
+        let cycle = |period: u32, len: usize| -> Vec<u32> {
+            (0..len as u32).map(|i| 100 + i % period).collect()
+        };
+        // Period 4 needs 24 tokens (min_tokens dominates 4 * 3).
+        assert_eq!(g.detect(&cycle(4, 23)), None);
+        assert_eq!(g.detect(&cycle(4, 24)), Some(4));
+        // Period 16 needs three full cycles.
+        assert_eq!(g.detect(&cycle(16, 47)), None);
+        assert_eq!(g.detect(&cycle(16, 48)), Some(16));
+        // Longer cycles are not looked for.
+        assert_eq!(g.detect(&cycle(17, 200)), None);
+        // A single repeated token is a loop of period 1.
+        assert_eq!(g.detect(&[7; 24]), Some(1));
+        // A loop only counts at the end: fresh text after it resets the check.
+        let mut v = cycle(3, 30);
+        v.extend([1, 2]);
+        assert_eq!(g.detect(&v), None);
+        // Distinct tokens never loop.
+        assert_eq!(g.detect(&(0..100).collect::<Vec<u32>>()), None);
+    }
+
+    #[test]
+    fn loop_guard_and_char_limit_are_validated() {
+        let mut p = GenerateParams {
+            loop_guard: Some(LoopGuard {
+                max_period: 0,
+                ..LoopGuard::default()
+            }),
+            ..GenerateParams::default()
+        };
+        assert!(p
+            .validate(100)
+            .unwrap_err()
+            .to_string()
+            .contains("loop_guard"));
+        p.loop_guard = Some(LoopGuard {
+            min_repeats: 1,
+            ..LoopGuard::default()
+        });
+        assert!(p.validate(100).is_err());
+        p.loop_guard = Some(LoopGuard::default());
+        assert!(p.validate(100).is_ok());
+        p.max_chars = Some(0);
+        assert!(p
+            .validate(100)
+            .unwrap_err()
+            .to_string()
+            .contains("max_chars"));
+        // Both are off unless asked for, and absent fields deserialize to off.
+        let d: GenerateParams = serde_json::from_str("{}").unwrap();
+        assert_eq!((d.loop_guard, d.max_chars), (None, None));
+        let d: GenerateParams = serde_json::from_str(r#"{"loop_guard": {}}"#).unwrap();
+        assert_eq!(d.loop_guard, Some(LoopGuard::default()));
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The decode loop against a scripted fake model: a model that emits a fixed token sequence, so
-//! stop strings across token boundaries, hold-back while streaming, end-of-generation, limits
-//! and cancellation are tested exactly.
+//! stop strings across token boundaries, hold-back while streaming, end-of-generation, limits,
+//! loop detection and cancellation are tested exactly.
 #![allow(clippy::unwrap_used)]
 
 use std::path::PathBuf;
@@ -10,7 +10,7 @@ use std::time::Duration;
 use samtal_engine::config::{Arch, Config, RopeStyle};
 use samtal_engine::{Cache, CausalLm};
 use samtal_generation::{
-    CancelToken, Event, FinishReason, GenerateParams, Generator, SamplingParams,
+    CancelToken, Event, FinishReason, GenerateParams, Generator, LoopGuard, SamplingParams,
 };
 use samtal_tokenizer::{Encode, Tokenizer};
 
@@ -244,4 +244,123 @@ fn utf8_split_across_tokens_is_never_emitted_in_halves() {
         "{:?}",
         r.deltas
     );
+}
+
+/// `cycle` repeated until the script holds `len` tokens.
+fn looping(cycle: &[u32], len: usize) -> Vec<u32> {
+    cycle.iter().copied().cycle().take(len).collect()
+}
+
+fn with_guard(max_new_tokens: usize) -> GenerateParams {
+    GenerateParams {
+        loop_guard: Some(LoopGuard::default()),
+        ..greedy(max_new_tokens, &[])
+    }
+}
+
+#[test]
+fn a_looping_model_is_stopped_with_finish_reason_loop() {
+    let tok = tokenizer();
+    // "The cat sat." is six tokens in the tiny vocabulary.
+    let cycle = ids_of(&tok, &["The", " cat", " sat", "."]);
+    assert_eq!(cycle.len(), 6);
+    let lm = Scripted::new(tok.vocab_size(), looping(&cycle, 200));
+    let r = run(&tok, &lm, &[], &with_guard(200), None);
+    assert_eq!(r.reason, FinishReason::Loop);
+    assert_eq!(FinishReason::Loop.as_str(), "loop");
+    // Period 6 is caught as soon as 24 tokens (four cycles) repeat, not later.
+    assert_eq!(r.tokens, 24);
+    assert_eq!(r.text, "The cat sat.".repeat(4));
+}
+
+#[test]
+fn the_loop_guard_is_off_by_default() {
+    let tok = tokenizer();
+    let cycle = ids_of(&tok, &["The", " cat", " sat", "."]);
+    let lm = Scripted::new(tok.vocab_size(), looping(&cycle, 200));
+    let r = run(&tok, &lm, &[], &greedy(60, &[]), None);
+    assert_eq!((r.tokens, r.reason), (60, FinishReason::Length));
+}
+
+#[test]
+fn loops_longer_than_the_guard_period_are_left_to_the_limits() {
+    let tok = tokenizer();
+    // 17 distinct single-byte tokens: one more than the default max_period.
+    let cycle: Vec<u32> = ids_of(
+        &tok,
+        &[
+            "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p", "q",
+        ],
+    );
+    assert_eq!(cycle.len(), 17);
+    let lm = Scripted::new(tok.vocab_size(), looping(&cycle, 120));
+    let r = run(&tok, &lm, &[], &with_guard(100), None);
+    assert_eq!((r.tokens, r.reason), (100, FinishReason::Length));
+    // The same cycle less one token (period 16) is caught after three cycles.
+    let lm = Scripted::new(tok.vocab_size(), looping(&cycle[..16], 120));
+    let r = run(&tok, &lm, &[], &with_guard(100), None);
+    assert_eq!((r.tokens, r.reason), (48, FinishReason::Loop));
+}
+
+#[test]
+fn varied_text_is_not_a_loop() {
+    let tok = tokenizer();
+    let words: Vec<String> = (0..60).map(|i| format!(" w{i}")).collect();
+    let pieces: Vec<&str> = words.iter().map(String::as_str).collect();
+    let script = ids_of(&tok, &pieces);
+    let lm = Scripted::new(tok.vocab_size(), script.clone());
+    let r = run(&tok, &lm, &[], &with_guard(script.len()), None);
+    assert_eq!(r.reason, FinishReason::Length);
+    assert_eq!(r.tokens, script.len());
+}
+
+#[test]
+fn the_character_limit_cuts_the_text_and_gives_length() {
+    let tok = tokenizer();
+    let script = ids_of(&tok, &["Hello", " world", " again"]);
+    let lm = Scripted::new(tok.vocab_size(), script.clone());
+    let mut p = greedy(50, &[]);
+    p.max_chars = Some(8);
+    let r = run(&tok, &lm, &[], &p, None);
+    assert_eq!(
+        (r.text.as_str(), r.reason),
+        ("Hello wo", FinishReason::Length)
+    );
+    // Generation stopped at the token that reached the limit, before the script's end.
+    let upto_wo = ids_of(&tok, &["Hello", " wo"]).len();
+    assert!(
+        r.tokens <= upto_wo + 1 && r.tokens < script.len(),
+        "{} tokens",
+        r.tokens
+    );
+}
+
+#[test]
+fn the_character_limit_counts_characters_not_bytes() {
+    let tok = tokenizer();
+    let script = ids_of(&tok, &["é", "🌊", "ok"]);
+    let lm = Scripted::new(tok.vocab_size(), script);
+    let mut p = greedy(50, &[]);
+    p.max_chars = Some(2);
+    let r = run(&tok, &lm, &[], &p, None);
+    assert_eq!((r.text.as_str(), r.reason), ("é🌊", FinishReason::Length));
+}
+
+#[test]
+fn text_that_ends_within_the_character_limit_keeps_its_reason() {
+    let tok = tokenizer();
+    let eos = tok.special().eos.unwrap();
+    let mut script = ids_of(&tok, &["Hi", "\n", "M"]);
+    script.push(eos);
+    let lm = Scripted::new(tok.vocab_size(), script.clone());
+    let mut p = greedy(50, &["\nMe:"]);
+    p.max_chars = Some(100);
+    let r = run(&tok, &lm, &[eos], &p, None);
+    // The held-back "\nM" is flushed at the end and fits the limit.
+    assert_eq!((r.text.as_str(), r.reason), ("Hi\nM", FinishReason::Eos));
+    // A tighter limit cuts the flushed text and reports the cut.
+    p.max_chars = Some(3);
+    let lm = Scripted::new(tok.vocab_size(), script);
+    let r = run(&tok, &lm, &[eos], &p, None);
+    assert_eq!((r.text.as_str(), r.reason), ("Hi\n", FinishReason::Length));
 }

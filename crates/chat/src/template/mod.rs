@@ -1,5 +1,6 @@
 //! Chat templates compiled once with minijinja and rendered like transformers renders them.
 
+mod encode;
 mod presets;
 mod pyjson;
 mod strftime;
@@ -13,6 +14,7 @@ use serde::Serialize;
 
 use crate::{Error, Message, Result};
 
+pub use encode::{special_strings, Prompt};
 pub use presets::PRESET_NAMES;
 
 /// The name the template is stored under inside its environment.

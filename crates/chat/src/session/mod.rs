@@ -1,0 +1,498 @@
+//! A conversation with a model: the messages, the persona, generation settings, and the session's
+//! own KV cache with the exact token ids it holds.
+//!
+//! Each turn:
+//! 1. the prompt is built from the system prompt, the exchanges still in the context window and
+//!    the new user message, in the session's format (chat template or transcript);
+//! 2. it is fitted to the token budget ([`ContextPolicy`]): prompt plus the answer's reservation
+//!    (`max_new_tokens`, at most half the budget so that a conversation always keeps some
+//!    memory) must fit, and whole exchanges are dropped from the oldest, never the system prompt;
+//! 3. the cache is cut back to the longest common prefix of the ids it holds and the new prompt,
+//!    and only the rest is prefilled: normally the end of the last answer's turn and the new
+//!    user turn. A template that re-renders earlier turns differently costs a longer prefill,
+//!    never a wrong cache;
+//! 4. the answer is generated with the format's stops and the session's limits, streamed as
+//!    [`ChatEvent::Text`], and stored as the assistant message.
+
+mod options;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use samtal_engine::{Cache, CausalLm};
+use samtal_generation::{CancelToken, Event, GenerateParams, Generator, Pipeline};
+use samtal_tokenizer::Encode;
+
+use crate::template::{special_strings, ChatTemplate};
+use crate::{Error, Message, Result, Transcript};
+
+pub use options::{
+    chat_params, ChatEvent, ContextPolicy, FormatChoice, Reply, SessionOptions, CHAT_MAX_NEW_TOKENS,
+};
+
+/// The prompt format a session resolved its [`FormatChoice`] to.
+#[derive(Clone, Debug)]
+enum Format {
+    Template {
+        template: Box<ChatTemplate>,
+        /// The tokenizer's special-token strings, found once.
+        specials: Vec<String>,
+    },
+    Transcript(Transcript),
+}
+
+/// A chat session over a shared [`Pipeline`]: each turn builds the prompt in the session's
+/// format, fits it to the context budget, prefills only what its KV cache does not hold, and
+/// generates a bounded answer.
+///
+/// ```
+/// use std::sync::Arc;
+/// use samtal_chat::{ChatEvent, Session, SessionOptions};
+/// use samtal_generation::Pipeline;
+/// # let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/models/tiny-llama");
+/// let pipeline = Arc::new(Pipeline::load(&dir, &Default::default())?);
+/// let opts = SessionOptions { system: Some("You are terse.".into()), ..Default::default() };
+/// let mut session = Session::new(pipeline, opts)?;
+/// session.params_mut().max_new_tokens = 8;
+/// let reply = session.send("Who are you?", None, &mut |event| {
+///     if let ChatEvent::Text(text) = event {
+///         print!("{text}");
+///     }
+/// })?;
+/// assert!(reply.prefill_tokens <= reply.prompt_tokens);
+/// assert_eq!(session.messages().len(), 3); // system, user, assistant
+/// # Ok::<(), samtal_chat::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Session {
+    pipeline: Arc<Pipeline>,
+    /// The network generating answers: the pipeline's, or one given to [`Session::with_lm`].
+    lm: Arc<dyn CausalLm>,
+    format: Format,
+    system: Option<String>,
+    /// Completed exchanges: user, assistant, user, assistant, …
+    turns: Vec<Message>,
+    /// Index into `turns` of the first exchange still in the window (after the pinned first
+    /// exchange under [`ContextPolicy::KeepFirstExchange`]); always even.
+    window_start: usize,
+    policy: ContextPolicy,
+    /// Token budget for prompt plus answer.
+    budget: usize,
+    params: GenerateParams,
+    cache: Cache,
+    /// The token ids whose keys and values `cache` holds, in order.
+    cached_ids: Vec<u32>,
+}
+
+impl Session {
+    pub fn new(pipeline: Arc<Pipeline>, opts: SessionOptions) -> Result<Self> {
+        let lm = pipeline.model.lm().clone();
+        Self::with_lm(pipeline, lm, opts)
+    }
+
+    /// A session that generates with `lm` instead of the pipeline's network (which must share
+    /// the pipeline tokenizer's vocabulary): a test double, or the same weights elsewhere.
+    pub fn with_lm(
+        pipeline: Arc<Pipeline>,
+        lm: Arc<dyn CausalLm>,
+        opts: SessionOptions,
+    ) -> Result<Self> {
+        let cfg = lm.config();
+        let vocab = pipeline.tokenizer.vocab_size();
+        if cfg.vocab_size < vocab {
+            return Err(Error::InvalidOption {
+                name: "model",
+                message: format!(
+                    "the network has {} logits but the tokenizer {vocab} tokens",
+                    cfg.vocab_size
+                ),
+            });
+        }
+        let budget = match opts.context {
+            Some(0) => {
+                return Err(Error::InvalidOption {
+                    name: "context",
+                    message: "0 tokens".into(),
+                })
+            }
+            Some(n) => n.min(cfg.max_positions),
+            None => cfg.max_positions,
+        };
+        let format = resolve_format(&pipeline, &opts)?;
+        let mut params = opts
+            .params
+            .unwrap_or_else(|| chat_params(&pipeline.defaults));
+        if opts.max_answer_chars.is_some() {
+            params.max_chars = opts.max_answer_chars;
+        }
+        params.validate(cfg.vocab_size)?;
+        let cache = lm.new_cache();
+        Ok(Self {
+            pipeline,
+            lm,
+            format,
+            system: opts.system.filter(|s| !s.is_empty()),
+            turns: Vec::new(),
+            window_start: 0,
+            policy: opts.policy,
+            budget,
+            params,
+            cache,
+            cached_ids: Vec::new(),
+        })
+    }
+
+    /// Sends a user message and generates the answer, streaming it through `on_event`. The
+    /// exchange joins the conversation whatever the finish reason (a cancelled answer is kept
+    /// as far as it got); on an error the conversation and its context window are unchanged.
+    pub fn send(
+        &mut self,
+        user_text: &str,
+        cancel: Option<&CancelToken>,
+        on_event: &mut dyn FnMut(ChatEvent<'_>),
+    ) -> Result<Reply> {
+        let t0 = Instant::now();
+        let user = Message::user(user_text);
+        let mut params = self.params.clone();
+        params.stop.extend(self.format_stops());
+        let window_start = self.window_start;
+        let (ids, dropped) = match self.fit(&user, &mut params) {
+            Ok(fitted) => fitted,
+            Err(e) => {
+                self.window_start = window_start;
+                return Err(e);
+            }
+        };
+        if dropped.turns > 0 {
+            on_event(ChatEvent::Dropped {
+                turns: dropped.turns,
+                tokens: dropped.tokens,
+            });
+        }
+
+        let keep = common_prefix(&self.cached_ids, &ids);
+        self.cache.truncate(keep);
+        self.cached_ids.truncate(keep);
+
+        let generator = Generator {
+            lm: self.lm.as_ref(),
+            tokenizer: &self.pipeline.tokenizer,
+            eog: &self.pipeline.eog,
+        };
+        // Transcript answers follow "label:" and start with the model's space: not shown.
+        let mut started = !matches!(self.format, Format::Transcript(_));
+        let mut ttft = None;
+        let result = generator.generate(&mut self.cache, &ids, &params, cancel, &mut |ev| {
+            let text = match ev {
+                Event::Token { text, .. } => {
+                    ttft.get_or_insert_with(|| t0.elapsed());
+                    text
+                }
+                Event::Flush { text } => text,
+                _ => "",
+            };
+            let text = if started { text } else { text.trim_start() };
+            if !text.is_empty() {
+                started = true;
+                on_event(ChatEvent::Text(text));
+            }
+        });
+        let out = match result {
+            Ok(out) => out,
+            Err(e) => {
+                // What a failed step left in the cache is unknown past the reused prefix.
+                let n = self.cache.len().min(keep);
+                self.cache.truncate(n);
+                self.cached_ids.truncate(n);
+                self.window_start = window_start;
+                return Err(e.into());
+            }
+        };
+        // The cache now holds a prefix of prompt + answer: all of it but, usually, the last
+        // token, which ended generation without being run.
+        let mut held = ids;
+        held.extend(&out.token_ids);
+        held.truncate(self.cache.len());
+        self.cached_ids = held;
+
+        let text = match self.format {
+            Format::Transcript(_) => out.text.trim().to_owned(),
+            Format::Template { .. } => out.text,
+        };
+        self.turns.push(user);
+        self.turns.push(Message::assistant(text.clone()));
+        let t = &out.timings;
+        Ok(Reply {
+            text,
+            finish_reason: out.finish_reason,
+            prompt_tokens: t.prompt_tokens,
+            prefill_tokens: t.prefill_tokens,
+            generated_tokens: t.generated_tokens,
+            ttft_ms: ttft.unwrap_or_else(|| t0.elapsed()).as_secs_f64() * 1e3,
+            tokens_per_s: if t.generate_ms > 0.0 {
+                t.generated_tokens as f64 / (t.generate_ms / 1e3)
+            } else {
+                0.0
+            },
+            dropped_turns: dropped.turns,
+            seed: out.seed,
+        })
+    }
+
+    /// Removes the last exchange; returns whether there was one.
+    pub fn undo(&mut self) -> bool {
+        if self.turns.len() < 2 {
+            return false;
+        }
+        self.turns.truncate(self.turns.len() - 2);
+        self.window_start = self.window_start.min(self.turns.len());
+        true
+    }
+
+    /// Forgets every exchange, keeping the system prompt (and the cached ids of its prefix,
+    /// which the next turn reuses).
+    pub fn reset(&mut self) {
+        self.turns.clear();
+        self.window_start = 0;
+    }
+
+    /// Replaces the system prompt (the persona); an empty text removes it.
+    pub fn set_system(&mut self, text: impl Into<String>) {
+        let text = text.into();
+        self.system = (!text.is_empty()).then_some(text);
+    }
+
+    pub fn system(&self) -> Option<&str> {
+        self.system.as_deref()
+    }
+
+    /// The whole conversation: the system message (if any), then every exchange, including
+    /// those dropped from the context window.
+    pub fn messages(&self) -> Vec<Message> {
+        self.system
+            .iter()
+            .map(|s| Message::system(s.clone()))
+            .chain(self.turns.iter().cloned())
+            .collect()
+    }
+
+    /// Exchanges dropped from the context window so far.
+    pub fn dropped_turns(&self) -> usize {
+        (self.window_start.saturating_sub(self.pinned())) / 2
+    }
+
+    pub fn params(&self) -> &GenerateParams {
+        &self.params
+    }
+
+    /// Generation settings for the next turns. The format's stop strings are added per turn and
+    /// are not part of these.
+    pub fn params_mut(&mut self) -> &mut GenerateParams {
+        &mut self.params
+    }
+
+    /// The token budget for prompt plus answer.
+    pub fn budget(&self) -> usize {
+        self.budget
+    }
+
+    /// Whether the session writes a chat template (else the transcript format).
+    pub fn uses_template(&self) -> bool {
+        matches!(self.format, Format::Template { .. })
+    }
+
+    /// The token ids the session's KV cache holds.
+    pub fn cached_ids(&self) -> &[u32] {
+        &self.cached_ids
+    }
+
+    /// The prompt the next [`Session::send`] of `user_text` would start from, before fitting it
+    /// to the context budget: its text and token ids.
+    pub fn prompt_for(&self, user_text: &str) -> Result<(String, Vec<u32>)> {
+        self.prompt(&Message::user(user_text))
+    }
+
+    /// Stop strings the format adds to every turn.
+    fn format_stops(&self) -> Vec<String> {
+        match &self.format {
+            Format::Transcript(t) => t.stops(),
+            Format::Template { .. } => Vec::new(),
+        }
+    }
+
+    /// Messages kept at the front of the window whatever happens.
+    fn pinned(&self) -> usize {
+        match self.policy {
+            ContextPolicy::KeepFirstExchange => self.turns.len().min(2),
+            ContextPolicy::DropOldest | ContextPolicy::Error => 0,
+        }
+    }
+
+    /// Text and ids of the prompt for the window plus `pending`.
+    fn prompt(&self, pending: &Message) -> Result<(String, Vec<u32>)> {
+        self.prompt_from(self.window_start, pending)
+    }
+
+    /// The prompt with the window starting at `start` (past the pinned messages).
+    fn prompt_from(&self, start: usize, pending: &Message) -> Result<(String, Vec<u32>)> {
+        let pinned = self.pinned();
+        let start = start.max(pinned);
+        let window = self.turns[..pinned]
+            .iter()
+            .chain(&self.turns[start..])
+            .chain(std::iter::once(pending));
+        let tokenizer = &self.pipeline.tokenizer;
+        match &self.format {
+            Format::Template { template, specials } => {
+                let messages: Vec<Message> = self
+                    .system
+                    .iter()
+                    .map(|s| Message::system(s.clone()))
+                    .chain(window.cloned())
+                    .collect();
+                let p = template.encode(tokenizer, specials, &messages, true)?;
+                Ok((p.text, p.ids))
+            }
+            Format::Transcript(t) => {
+                let messages: Vec<Message> = window.cloned().collect();
+                let text = t.render(self.system.as_deref(), &messages, true);
+                // Plain text throughout: nothing in a transcript is a control token, and BOS is
+                // added when the tokenizer wants it.
+                let ids = tokenizer.encode(
+                    &text,
+                    Encode {
+                        add_special_tokens: true,
+                        parse_special: false,
+                    },
+                )?;
+                Ok((text, ids))
+            }
+        }
+    }
+
+    /// Drops the oldest droppable exchange from the window; false when none is left.
+    fn drop_oldest(&mut self) -> bool {
+        let start = self.window_start.max(self.pinned());
+        if start + 2 > self.turns.len() {
+            return false;
+        }
+        self.window_start = start + 2;
+        true
+    }
+
+    /// The prompt for `pending`, fitted to the budget by the policy, and what was dropped;
+    /// `params.max_new_tokens` is lowered to the room left when that is less.
+    fn fit(
+        &mut self,
+        pending: &Message,
+        params: &mut GenerateParams,
+    ) -> Result<(Vec<u32>, Dropped)> {
+        let budget = self.budget;
+        let reserve = params.max_new_tokens.min(budget / 2);
+        let limit = budget - reserve;
+        let (_, mut ids) = self.prompt(pending)?;
+        let before = ids.len();
+        let mut turns = 0;
+        if ids.len() > limit {
+            if self.policy == ContextPolicy::Error {
+                return Err(Error::ContextFull {
+                    prompt: ids.len(),
+                    answer: reserve,
+                    budget,
+                });
+            }
+            // Dropping invalidates the cache after the system prompt, so drop on until a
+            // quarter of the room the exchanges may use is free: the next turns then fit
+            // without dropping (and re-prefilling) again each time. `base` is the prompt with
+            // nothing left to drop.
+            let base = self.prompt_from(self.turns.len(), pending)?.1.len();
+            let target = limit - limit.saturating_sub(base) / 4;
+            while ids.len() > target && self.drop_oldest() {
+                turns += 1;
+                ids = self.prompt(pending)?.1;
+            }
+        }
+        if ids.len() >= budget {
+            return Err(Error::PromptTooLong {
+                prompt: ids.len(),
+                budget,
+            });
+        }
+        params.max_new_tokens = params.max_new_tokens.min(budget - ids.len());
+        let tokens = before.saturating_sub(ids.len());
+        Ok((ids, Dropped { turns, tokens }))
+    }
+}
+
+/// What fitting a turn dropped.
+struct Dropped {
+    turns: usize,
+    tokens: usize,
+}
+
+fn resolve_format(pipeline: &Pipeline, opts: &SessionOptions) -> Result<Format> {
+    let sp = pipeline.tokenizer.special();
+    let (bos, eos) = (sp.bos_token.as_deref(), sp.eos_token.as_deref());
+    let template = match &opts.format {
+        FormatChoice::Transcript => None,
+        FormatChoice::Auto => match pipeline.chat_template() {
+            Some(src) => Some(ChatTemplate::new(src, bos, eos)?),
+            None => None,
+        },
+        FormatChoice::Template(None) => {
+            let src = pipeline.chat_template().ok_or(Error::NoTemplate)?;
+            Some(ChatTemplate::new(src, bos, eos)?)
+        }
+        FormatChoice::Template(Some(name)) => {
+            // The preset's family tokens unless the model names its own.
+            let preset = ChatTemplate::preset(name)?;
+            let or_preset = |own: Option<&str>, theirs: &str| {
+                own.or(Some(theirs).filter(|s| !s.is_empty()))
+                    .map(str::to_owned)
+            };
+            let bos = or_preset(bos, preset.bos_token());
+            let eos = or_preset(eos, preset.eos_token());
+            Some(ChatTemplate::new(
+                preset.source(),
+                bos.as_deref(),
+                eos.as_deref(),
+            )?)
+        }
+    };
+    Ok(match template {
+        Some(template) => Format::Template {
+            template: Box::new(template),
+            specials: special_strings(&pipeline.tokenizer),
+        },
+        None => Format::Transcript(Transcript::new(&opts.user_label, &opts.bot_label)?),
+    })
+}
+
+fn common_prefix(a: &[u32], b: &[u32]) -> usize {
+    a.iter().zip(b).take_while(|(x, y)| x == y).count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn common_prefix_counts_equal_leading_ids() {
+        assert_eq!(common_prefix(&[1, 2, 3], &[1, 2, 4, 5]), 2);
+        assert_eq!(common_prefix(&[], &[1]), 0);
+        assert_eq!(common_prefix(&[1, 2], &[1, 2]), 2);
+    }
+
+    #[test]
+    fn sessions_can_move_between_threads() {
+        fn is_send<T: Send>() {}
+        is_send::<Session>();
+    }
+
+    #[test]
+    fn chat_params_bound_every_answer() {
+        let p = chat_params(&GenerateParams::default());
+        assert_eq!(p.max_new_tokens, CHAT_MAX_NEW_TOKENS);
+        assert!(p.loop_guard.is_some());
+    }
+}

@@ -1,0 +1,286 @@
+//! `samtal chat`: a conversation over [`samtal_chat::Session`].
+//!
+//! When stdin is not a terminal each input line is one user message and each answer is one
+//! output line: line breaks inside an answer are written as spaces (`--json` keeps the text
+//! exact), so that answer k is always line k. With `--json` each turn is one JSON object (see
+//! [`TurnJson`]). On a terminal it is a minimal line-based loop with streamed answers.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+use samtal_chat::{
+    chat_params, ChatEvent, ContextPolicy, FormatChoice, Reply, Session, SessionOptions,
+};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::args::ModelArgs;
+use crate::generate::SamplingArgs;
+
+#[derive(Args, Debug)]
+pub struct ChatArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// The persona: system prompt (template format) or introduction (transcript format).
+    #[arg(long, visible_alias = "system")]
+    pub persona: Option<String>,
+    /// Prompt format [default: template when the model has a chat template, else transcript].
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
+    /// A built-in chat template instead of the model's (chatml, llama-2, llama-3, mistral,
+    /// zephyr, gemma); implies --format template.
+    #[arg(long, conflicts_with = "format")]
+    pub template: Option<String>,
+    /// The user's speaker label in the transcript format.
+    #[arg(long, default_value = "Me")]
+    pub user_label: String,
+    /// The bot's speaker label in the transcript format.
+    #[arg(long, default_value = "Computer")]
+    pub bot_label: String,
+    /// Token budget for prompt plus answer [default: the model's context length].
+    #[arg(long)]
+    pub context: Option<usize>,
+    /// What to do when the conversation outgrows the budget.
+    #[arg(long, value_enum, default_value = "drop-oldest")]
+    pub context_policy: PolicyArg,
+    /// End an answer once it holds this many characters.
+    #[arg(long, visible_alias = "max-answer-length")]
+    pub max_answer_chars: Option<usize>,
+    #[command(flatten)]
+    pub sampling: SamplingArgs,
+    /// One JSON object per turn instead of the answer text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum FormatArg {
+    Template,
+    Transcript,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum PolicyArg {
+    /// Drop the oldest exchanges; the persona stays.
+    DropOldest,
+    /// Keep the first exchange and a rolling window of the latest.
+    KeepFirst,
+    /// Stop with an error.
+    Error,
+}
+
+/// The per-turn object of `--json`; acceptance scripts read it, so its fields stay as they are.
+#[derive(Serialize, Debug)]
+struct TurnJson<'a> {
+    turn: usize,
+    text: &'a str,
+    finish_reason: &'static str,
+    prompt_tokens: usize,
+    prefill_tokens: usize,
+    ttft_ms: f64,
+    tokens_per_s: f64,
+    dropped_turns: usize,
+    conversation_id: &'a str,
+}
+
+/// A random-enough hex id for the conversation: a hash of the time, the process and a stack
+/// address. (Conversations are not stored yet; the id names one run.)
+fn conversation_id() -> String {
+    let mut h = Sha256::new();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    h.update(now.to_le_bytes());
+    h.update(std::process::id().to_le_bytes());
+    let local = 0u8;
+    h.update((std::ptr::addr_of!(local) as usize).to_le_bytes());
+    h.finalize()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// An answer on one line: each line break (`\r\n`, `\n` or `\r`) becomes a space.
+fn one_line(text: &str) -> String {
+    text.replace("\r\n", " ").replace(['\n', '\r'], " ")
+}
+
+pub fn run(a: ChatArgs) -> Result<()> {
+    let pipeline = Arc::new(a.model.load()?);
+    let format = match (a.format, a.template) {
+        (_, Some(name)) => FormatChoice::Template(Some(name)),
+        (Some(FormatArg::Template), None) => FormatChoice::Template(None),
+        (Some(FormatArg::Transcript), None) => FormatChoice::Transcript,
+        (None, None) => FormatChoice::Auto,
+    };
+    let opts = SessionOptions {
+        format,
+        system: a.persona,
+        user_label: a.user_label,
+        bot_label: a.bot_label,
+        context: a.context,
+        policy: match a.context_policy {
+            PolicyArg::DropOldest => ContextPolicy::DropOldest,
+            PolicyArg::KeepFirst => ContextPolicy::KeepFirstExchange,
+            PolicyArg::Error => ContextPolicy::Error,
+        },
+        params: Some(a.sampling.apply(&chat_params(&pipeline.defaults))),
+        max_answer_chars: a.max_answer_chars,
+    };
+    let session = Session::new(pipeline, opts)?;
+    let id = conversation_id();
+    if std::io::stdin().is_terminal() {
+        interactive(session, &id, a.json)
+    } else {
+        batch(session, &id, a.json)
+    }
+}
+
+/// A note about dropped exchanges, on stderr (dimmed on a terminal).
+fn note_dropped(turns: usize, tokens: usize) {
+    let msg = format!(
+        "[dropped the oldest {turns} exchange{} ({tokens} tokens) to fit the context]",
+        if turns == 1 { "" } else { "s" }
+    );
+    if std::io::stderr().is_terminal() {
+        eprintln!("\x1b[2m{msg}\x1b[0m");
+    } else {
+        eprintln!("{msg}");
+    }
+}
+
+fn print_json(out: &mut impl Write, turn: usize, r: &Reply, id: &str) -> Result<()> {
+    let obj = TurnJson {
+        turn,
+        text: &r.text,
+        finish_reason: r.finish_reason.as_str(),
+        prompt_tokens: r.prompt_tokens,
+        prefill_tokens: r.prefill_tokens,
+        ttft_ms: r.ttft_ms,
+        tokens_per_s: r.tokens_per_s,
+        dropped_turns: r.dropped_turns,
+        conversation_id: id,
+    };
+    writeln!(out, "{}", serde_json::to_string(&obj)?)?;
+    out.flush()?;
+    Ok(())
+}
+
+/// Non-interactive: one message per input line, one answer (or JSON object) per output line.
+fn batch(mut session: Session, id: &str, json: bool) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    for (k, line) in std::io::stdin().lock().lines().enumerate() {
+        let line = line.context("cannot read stdin")?;
+        let turn = k + 1;
+        let reply = session
+            .send(&line, None, &mut |ev| {
+                if let ChatEvent::Dropped { turns, tokens } = ev {
+                    if !json {
+                        note_dropped(turns, tokens);
+                    }
+                }
+            })
+            .with_context(|| format!("turn {turn}"))?;
+        let written = if json {
+            print_json(&mut out, turn, &reply, id)
+        } else {
+            writeln!(out, "{}", one_line(&reply.text))
+                .and_then(|()| out.flush())
+                .map_err(Into::into)
+        };
+        if let Err(e) = written {
+            // A closed pipe (e.g. `| head`) ends the conversation quietly.
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            {
+                return Ok(());
+            }
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
+const HELP: &str = "Type a message and press Enter. Commands: /reset (forget the conversation), \
+/undo (drop the last exchange), /system TEXT (set the persona), /quit. Ctrl-D exits.";
+
+/// Interactive: a minimal line-based loop with streamed answers.
+fn interactive(mut session: Session, id: &str, json: bool) -> Result<()> {
+    eprintln!("{HELP}");
+    let stdin = std::io::stdin();
+    let mut turn = 0;
+    loop {
+        {
+            let mut err = std::io::stderr().lock();
+            write!(err, "> ")?;
+            err.flush()?;
+        }
+        let mut line = String::new();
+        if stdin.lock().read_line(&mut line)? == 0 {
+            eprintln!();
+            return Ok(());
+        }
+        let line = line.trim_end_matches(['\n', '\r']);
+        match line.trim() {
+            "" => continue,
+            "/quit" | "/exit" => return Ok(()),
+            "/help" => {
+                eprintln!("{HELP}");
+                continue;
+            }
+            "/reset" => {
+                session.reset();
+                eprintln!("[conversation reset]");
+                continue;
+            }
+            "/undo" => {
+                let undone = session.undo();
+                eprintln!(
+                    "[{}]",
+                    if undone {
+                        "last exchange removed"
+                    } else {
+                        "nothing to undo"
+                    }
+                );
+                continue;
+            }
+            cmd if cmd.starts_with("/system") => {
+                let text = cmd["/system".len()..].trim();
+                session.set_system(text);
+                eprintln!(
+                    "[persona {}]",
+                    if text.is_empty() { "removed" } else { "set" }
+                );
+                continue;
+            }
+            _ => {}
+        }
+        turn += 1;
+        let mut out = std::io::stdout().lock();
+        let mut write_err = None;
+        let result = session.send(line, None, &mut |ev| match ev {
+            ChatEvent::Dropped { turns, tokens } => note_dropped(turns, tokens),
+            ChatEvent::Text(t) if !json => {
+                if let Err(e) = out.write_all(t.as_bytes()).and_then(|()| out.flush()) {
+                    write_err.get_or_insert(e);
+                }
+            }
+            _ => {}
+        });
+        if let Some(e) = write_err {
+            return Err(e.into());
+        }
+        match result {
+            Ok(reply) if json => print_json(&mut out, turn, &reply, id)?,
+            Ok(_) => writeln!(out)?,
+            // A turn that cannot run (the context is full, say) is reported; the loop goes on.
+            Err(e) => {
+                turn -= 1;
+                eprintln!("error: {e}");
+            }
+        }
+    }
+}
