@@ -5,7 +5,7 @@ use std::io::Write;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use samtal_chat::{ChatTemplate, Message};
+use samtal_chat::{special_strings, Message};
 use samtal_generation::{Event, GenerateParams, Pipeline};
 use samtal_tokenizer::Encode;
 
@@ -109,41 +109,20 @@ impl SamplingArgs {
 }
 
 /// The prompt's token ids: the chat template with a generation prompt when the model has one
-/// (and `raw` is off), else the text as it is.
+/// (and `raw` is off), encoded as the chat session encodes it (content as plain text), else the
+/// text as it is.
 pub fn prompt_ids(p: &Pipeline, raw: bool, system: Option<&str>, prompt: &str) -> Result<Vec<u32>> {
-    match p.chat_template().filter(|_| !raw) {
-        Some(src) => {
-            let sp = p.tokenizer.special();
-            let tpl = ChatTemplate::new(src, sp.bos_token.as_deref(), sp.eos_token.as_deref())?;
-            let mut msgs = Vec::new();
-            if let Some(s) = system {
-                msgs.push(Message {
-                    role: "system".into(),
-                    content: s.into(),
-                });
-            }
-            msgs.push(Message {
-                role: "user".into(),
-                content: prompt.into(),
-            });
-            let text = tpl.render(&msgs, true)?;
-            // As transformers' apply_chat_template: the rendered text is tokenized with special
-            // tokens recognised and nothing added.
-            Ok(p.tokenizer.encode(
-                &text,
-                Encode {
-                    add_special_tokens: false,
-                    parse_special: true,
-                },
-            )?)
+    if raw || p.chat_template().is_none() {
+        if system.is_some() {
+            eprintln!("note: --system is ignored without a chat template");
         }
-        None => {
-            if system.is_some() {
-                eprintln!("note: --system is ignored without a chat template");
-            }
-            Ok(p.tokenizer.encode(prompt, Encode::default())?)
-        }
+        return Ok(p.tokenizer.encode(prompt, Encode::default())?);
     }
+    let tpl = crate::template::template_for(p, None)?;
+    let mut msgs: Vec<Message> = system.map(Message::system).into_iter().collect();
+    msgs.push(Message::user(prompt));
+    let specials = special_strings(&p.tokenizer);
+    Ok(tpl.encode(&p.tokenizer, &specials, &msgs, true)?.ids)
 }
 
 pub fn run(a: GenerateArgs) -> Result<()> {

@@ -6,6 +6,7 @@ mod chat;
 mod generate;
 mod inspect;
 mod pull;
+mod template;
 
 use std::io::Write;
 
@@ -50,6 +51,8 @@ enum Cmd {
     },
     /// Fetch a known model into the cache directory (default: the default model).
     Pull { name: Option<String> },
+    /// Print the prompt a messages file renders to with the chat template.
+    Template(template::TemplateArgs),
     /// Time prompt processing and decoding (llama-bench style).
     Bench(bench::BenchArgs),
     /// Describe a model: architecture, parameters, tensor types, tokenizer, special tokens.
@@ -128,5 +131,6 @@ fn run(cli: Cli) -> Result<()> {
         }
         Cmd::Inspect { model, json } => inspect::run(&model, json),
         Cmd::Bench(a) => bench::run(a),
+        Cmd::Template(a) => template::run(a),
     }
 }

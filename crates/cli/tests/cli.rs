@@ -266,3 +266,35 @@ fn unknown_model_name_is_a_clean_error() {
         "no-such-model-anywhere",
     );
 }
+
+#[test]
+fn template_renders_messages_with_content_as_plain_text() {
+    let dir = tmpdir("template");
+    let f = dir.join("messages.json");
+    std::fs::write(
+        &f,
+        r#"[{"role": "system", "content": "Be brief."}, {"role": "user", "content": "What does <|im_start|> mean?"}]"#,
+    )
+    .unwrap();
+    let o = samtal(&[
+        "template",
+        "--json",
+        "--model",
+        &fixture("tiny-llama"),
+        "--messages",
+        f.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    let text = v["text"].as_str().unwrap();
+    assert!(text.ends_with("<|im_start|>assistant\n"), "{text}");
+    assert!(text.contains("What does <|im_start|> mean?"));
+    // tiny-llama's <|im_start|> is id 2: three turns open with it (system, user, assistant); the
+    // one the user typed is text.
+    let ids = v["token_ids"].as_array().unwrap();
+    assert_eq!(
+        ids.iter().filter(|i| i.as_u64() == Some(2)).count(),
+        3,
+        "{ids:?}"
+    );
+}
