@@ -2,6 +2,7 @@
 //! from. SIMD paths are chosen at run time; [`set_simd`] forces the portable path so tests can
 //! check both.
 
+mod attend;
 mod dequant;
 mod fused;
 
@@ -10,6 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use rayon::prelude::*;
 use samtal_gguf::GgmlType;
 
+pub use attend::{attend, HeadView};
 pub use dequant::dequantize;
 
 static SIMD_ALLOWED: AtomicBool = AtomicBool::new(true);

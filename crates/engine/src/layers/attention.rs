@@ -9,7 +9,7 @@
 use rayon::prelude::*;
 
 use crate::cache::LayerCache;
-use crate::kernels::dot;
+use crate::kernels::{attend, HeadView};
 
 #[derive(Clone, Copy, Debug)]
 pub struct Attention {
@@ -27,36 +27,39 @@ impl Attention {
         let kv_dim = self.n_kv_heads * hd;
         let group = self.n_heads / self.n_kv_heads;
         let scale = 1.0 / (hd as f32).sqrt();
-        // One task per (token, head): independent outputs, so no synchronisation.
+        let work = |i: usize, o: &mut [f32], scores: &mut Vec<f32>| {
+            let (t, h) = (i / self.n_heads, i % self.n_heads);
+            let p = pos + t;
+            let start = self.window.map_or(0, |w| (p + 1).saturating_sub(w));
+            let kvh = h / group;
+            let view = |data| HeadView {
+                data,
+                stride: kv_dim,
+                offset: kvh * hd,
+            };
+            let qh = &q[t * q_dim + h * hd..t * q_dim + (h + 1) * hd];
+            attend(
+                qh,
+                view(&layer.k),
+                view(&layer.v),
+                start..p + 1,
+                scale,
+                scores,
+                o,
+            );
+        };
+        // One task per (token, head): independent outputs, so no synchronisation. A single short
+        // decode step is cheaper on one thread than handed out.
+        let n = q.len() / q_dim;
+        if n == 1 && pos < 256 {
+            let mut scores = Vec::with_capacity(pos + 1);
+            for (i, o) in out.chunks_mut(hd).enumerate() {
+                work(i, o, &mut scores);
+            }
+            return;
+        }
         out.par_chunks_mut(hd)
             .enumerate()
-            .for_each_init(Vec::new, |scores, (i, o)| {
-                let (t, h) = (i / self.n_heads, i % self.n_heads);
-                let p = pos + t;
-                let start = self.window.map_or(0, |w| (p + 1).saturating_sub(w));
-                let kvh = h / group;
-                let qh = &q[t * q_dim + h * hd..t * q_dim + (h + 1) * hd];
-                scores.clear();
-                let mut max = f32::NEG_INFINITY;
-                for j in start..=p {
-                    let k = &layer.k[j * kv_dim + kvh * hd..j * kv_dim + (kvh + 1) * hd];
-                    let s = dot(qh, k) * scale;
-                    max = max.max(s);
-                    scores.push(s);
-                }
-                let mut sum = 0.0;
-                for s in scores.iter_mut() {
-                    *s = (*s - max).exp();
-                    sum += *s;
-                }
-                o.fill(0.0);
-                for (s, j) in scores.iter().zip(start..=p) {
-                    let w = s / sum;
-                    let v = &layer.v[j * kv_dim + kvh * hd..j * kv_dim + (kvh + 1) * hd];
-                    for (o, v) in o.iter_mut().zip(v) {
-                        *o += w * v;
-                    }
-                }
-            });
+            .for_each_init(Vec::new, |scores, (i, o)| work(i, o, scores));
     }
 }
