@@ -9,6 +9,7 @@
 //! `tojson` that writes what Python's `json.dumps` writes, and Python string methods.
 
 mod session;
+pub mod store;
 mod template;
 mod transcript;
 
@@ -16,9 +17,10 @@ use serde::{Deserialize, Serialize};
 
 pub use samtal_generation::{CancelToken, FinishReason, GenerateParams, LoopGuard};
 pub use session::{
-    chat_params, ChatEvent, ContextPolicy, FormatChoice, Reply, Session, SessionOptions,
-    CHAT_MAX_NEW_TOKENS,
+    chat_params, ChatEvent, ContextPolicy, FormatChoice, ModelRecord, Reply, Session,
+    SessionOptions, CHAT_MAX_NEW_TOKENS,
 };
+pub use store::Store;
 pub use template::{special_strings, ChatTemplate, Prompt, PRESET_NAMES};
 pub use transcript::Transcript;
 
@@ -63,6 +65,29 @@ pub enum Error {
     /// Even with every droppable exchange gone, the prompt leaves no room for an answer.
     #[error("the prompt needs {prompt} tokens with nothing left to drop, but the context budget is {budget}")]
     PromptTooLong { prompt: usize, budget: usize },
+    /// The conversation store (SQLite) failed; `what` says at what.
+    #[error("conversation store: cannot {what}")]
+    Store {
+        what: &'static str,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("conversation store: {path}")]
+    StoreIo {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The database was written by a newer samtal.
+    #[error("conversation store has schema version {found}; this samtal knows versions up to {supported}")]
+    StoreSchema { found: i64, supported: i64 },
+    /// A stored value does not decode (a database edited by hand, or damaged).
+    #[error("stored conversation {id}: {message}")]
+    StoreData { id: String, message: String },
+    #[error("no saved conversation {0:?}")]
+    NoConversation(String),
+    #[error("no data directory: set SAMTAL_DATA_DIR, XDG_DATA_HOME or HOME")]
+    NoDataDir,
 }
 
 /// Result alias for this crate.

@@ -24,17 +24,22 @@ pub struct ModelArgs {
 
 impl ModelArgs {
     pub fn load(&self) -> Result<Pipeline> {
+        let path = crate::pull::resolve(self.model.as_deref())?;
+        self.load_from(&path)
+    }
+
+    /// Loads the model at `path` (already resolved) with these flags.
+    pub fn load_from(&self, path: &std::path::Path) -> Result<Pipeline> {
         if let Some(n) = self.threads {
             // Only fails if a pool already exists, which cannot happen before the first load.
             let _ = rayon::ThreadPoolBuilder::new()
                 .num_threads(n.max(1))
                 .build_global();
         }
-        let path = crate::pull::resolve(self.model.as_deref())?;
         let opts = LoadOptions {
             dtype: self.dtype,
             device: self.device,
         };
-        Ok(Pipeline::load(&path, &opts)?)
+        Ok(Pipeline::load(path, &opts)?)
     }
 }

@@ -4,17 +4,21 @@
 //! output line: line breaks inside an answer are written as spaces (`--json` keeps the text
 //! exact), so that answer k is always line k. With `--json` each turn is one JSON object (see
 //! [`TurnJson`]). On a terminal it is a minimal line-based loop with streamed answers.
+//!
+//! Conversations are saved in the conversation store (see [`samtal_chat::store`]) as each
+//! exchange completes, unless `--no-save`; `--resume [ID]` continues one.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
+use samtal_chat::store::{self, Store};
 use samtal_chat::{
-    chat_params, ChatEvent, ContextPolicy, FormatChoice, Reply, Session, SessionOptions,
+    chat_params, ChatEvent, ContextPolicy, FormatChoice, ModelRecord, Reply, Session,
+    SessionOptions,
 };
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::args::ModelArgs;
 use crate::generate::SamplingArgs;
@@ -53,6 +57,14 @@ pub struct ChatArgs {
     /// One JSON object per turn instead of the answer text.
     #[arg(long)]
     pub json: bool,
+    /// Continue a saved conversation [default: the most recently updated]. It keeps the persona,
+    /// format and sampler settings it was saved with (--persona replaces the persona); without
+    /// --model it runs on the model it was saved with.
+    #[arg(long, value_name = "ID", num_args = 0..=1, default_missing_value = "")]
+    pub resume: Option<String>,
+    /// Do not save this conversation.
+    #[arg(long, conflicts_with = "resume")]
+    pub no_save: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -85,30 +97,41 @@ struct TurnJson<'a> {
     conversation_id: &'a str,
 }
 
-/// A random-enough hex id for the conversation: a hash of the time, the process and a stack
-/// address. (Conversations are not stored yet; the id names one run.)
-fn conversation_id() -> String {
-    let mut h = Sha256::new();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    h.update(now.to_le_bytes());
-    h.update(std::process::id().to_le_bytes());
-    let local = 0u8;
-    h.update((std::ptr::addr_of!(local) as usize).to_le_bytes());
-    h.finalize()[..16]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 /// An answer on one line: each line break (`\r\n`, `\n` or `\r`) becomes a space.
 fn one_line(text: &str) -> String {
     text.replace("\r\n", " ").replace(['\n', '\r'], " ")
 }
 
 pub fn run(a: ChatArgs) -> Result<()> {
-    let pipeline = Arc::new(a.model.load()?);
+    let session = match a.resume.clone() {
+        Some(id) => resume(a, &id)?,
+        None => start(a)?,
+    };
+    let (mut session, json) = session;
+    let id = session
+        .conversation_id()
+        .map_or_else(store::new_id, str::to_owned);
+    if std::io::stdin().is_terminal() {
+        interactive(&mut session, &id, json)
+    } else {
+        batch(&mut session, &id, json)
+    }
+}
+
+/// What the store records about the model at `path`.
+fn model_record(path: &std::path::Path) -> Result<ModelRecord> {
+    // Absolute, so that `--resume` finds the model from any working directory.
+    let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
+    Ok(ModelRecord {
+        path: path.display().to_string(),
+        fingerprint: store::fingerprint(&path)?,
+    })
+}
+
+/// A new conversation, saved unless `--no-save`.
+fn start(a: ChatArgs) -> Result<(Session, bool)> {
+    let path = crate::pull::resolve(a.model.model.as_deref())?;
+    let pipeline = Arc::new(a.model.load_from(&path)?);
     let format = match (a.format, a.template) {
         (_, Some(name)) => FormatChoice::Template(Some(name)),
         (Some(FormatArg::Template), None) => FormatChoice::Template(None),
@@ -129,13 +152,42 @@ pub fn run(a: ChatArgs) -> Result<()> {
         params: Some(a.sampling.apply(&chat_params(&pipeline.defaults))),
         max_answer_chars: a.max_answer_chars,
     };
-    let session = Session::new(pipeline, opts)?;
-    let id = conversation_id();
-    if std::io::stdin().is_terminal() {
-        interactive(session, &id, a.json)
-    } else {
-        batch(session, &id, a.json)
+    let mut session = Session::new(pipeline, opts)?;
+    if !a.no_save {
+        let store = Store::open_default().context("cannot open the conversation store")?;
+        session.save_to(store, store::new_id(), model_record(&path)?);
     }
+    Ok((session, a.json))
+}
+
+/// A saved conversation continued: `id`, or the latest when it is empty.
+fn resume(a: ChatArgs, id: &str) -> Result<(Session, bool)> {
+    let store = Store::open_default().context("cannot open the conversation store")?;
+    let id = if id.is_empty() {
+        store
+            .latest()?
+            .context("there is no saved conversation to resume")?
+    } else {
+        crate::history::resolve_id(&store, id)?
+    };
+    let conv = store.load(&id)?;
+    let path = match a.model.model.as_deref() {
+        Some(m) => crate::pull::resolve(Some(m))?,
+        None => std::path::PathBuf::from(&conv.model_path),
+    };
+    let pipeline = Arc::new(a.model.load_from(&path)?);
+    let record = model_record(&path)?;
+    if record.fingerprint != conv.model_fingerprint {
+        eprintln!(
+            "note: conversation {id} was saved with other model weights ({}); continuing on {}",
+            conv.model_path, record.path
+        );
+    }
+    let mut session = Session::resume(pipeline, store, &conv, record)?;
+    if let Some(persona) = a.persona {
+        session.set_system(persona);
+    }
+    Ok((session, a.json))
 }
 
 /// A note about dropped exchanges, on stderr (dimmed on a terminal).
@@ -169,7 +221,7 @@ fn print_json(out: &mut impl Write, turn: usize, r: &Reply, id: &str) -> Result<
 }
 
 /// Non-interactive: one message per input line, one answer (or JSON object) per output line.
-fn batch(mut session: Session, id: &str, json: bool) -> Result<()> {
+fn batch(session: &mut Session, id: &str, json: bool) -> Result<()> {
     let mut out = std::io::stdout().lock();
     for (k, line) in std::io::stdin().lock().lines().enumerate() {
         let line = line.context("cannot read stdin")?;
@@ -207,7 +259,7 @@ const HELP: &str = "Type a message and press Enter. Commands: /reset (forget the
 /undo (drop the last exchange), /system TEXT (set the persona), /quit. Ctrl-D exits.";
 
 /// Interactive: a minimal line-based loop with streamed answers.
-fn interactive(mut session: Session, id: &str, json: bool) -> Result<()> {
+fn interactive(session: &mut Session, id: &str, json: bool) -> Result<()> {
     eprintln!("{HELP}");
     let stdin = std::io::stdin();
     let mut turn = 0;
@@ -232,11 +284,13 @@ fn interactive(mut session: Session, id: &str, json: bool) -> Result<()> {
             }
             "/reset" => {
                 session.reset();
+                save(session);
                 eprintln!("[conversation reset]");
                 continue;
             }
             "/undo" => {
                 let undone = session.undo();
+                save(session);
                 eprintln!(
                     "[{}]",
                     if undone {
@@ -250,6 +304,7 @@ fn interactive(mut session: Session, id: &str, json: bool) -> Result<()> {
             cmd if cmd.starts_with("/system") => {
                 let text = cmd["/system".len()..].trim();
                 session.set_system(text);
+                save(session);
                 eprintln!(
                     "[persona {}]",
                     if text.is_empty() { "removed" } else { "set" }
@@ -282,5 +337,13 @@ fn interactive(mut session: Session, id: &str, json: bool) -> Result<()> {
                 eprintln!("error: {e}");
             }
         }
+    }
+}
+
+/// Writes an undo, reset or persona change to the store; a failure is reported, and the
+/// conversation goes on in memory.
+fn save(session: &mut Session) {
+    if let Err(e) = session.save() {
+        eprintln!("error: the change was not saved: {e}");
     }
 }

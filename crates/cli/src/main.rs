@@ -4,6 +4,7 @@ mod args;
 mod bench;
 mod chat;
 mod generate;
+mod history;
 mod inspect;
 mod pull;
 mod template;
@@ -32,6 +33,9 @@ enum Cmd {
     Generate(generate::GenerateArgs),
     /// Chat with a model: one message per line on stdin when it is not a terminal.
     Chat(chat::ChatArgs),
+    /// List, show, export or delete saved conversations.
+    #[command(subcommand)]
+    History(history::HistoryCmd),
     /// Print the token ids of TEXT as a JSON array.
     Tokenize {
         #[command(flatten)]
@@ -81,6 +85,7 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Cmd::Generate(a) => generate::run(a),
         Cmd::Chat(a) => chat::run(a),
+        Cmd::History(c) => history::run(c),
         Cmd::Tokenize {
             model,
             parse_special,

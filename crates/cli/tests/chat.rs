@@ -22,6 +22,11 @@ fn chat(args: &[&str], input: &str) -> Output {
             "SAMTAL_MODELS_DIR",
             std::env::temp_dir().join("samtal-no-models"),
         )
+        // Saved conversations go to a scratch store, never the user's.
+        .env(
+            "SAMTAL_DATA_DIR",
+            std::env::temp_dir().join("samtal-chat-test-data"),
+        )
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

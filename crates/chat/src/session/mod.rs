@@ -15,6 +15,7 @@
 //!    [`ChatEvent::Text`], and stored as the assistant message.
 
 mod options;
+mod persist;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -29,6 +30,7 @@ use crate::{Error, Message, Result, Transcript};
 pub use options::{
     chat_params, ChatEvent, ContextPolicy, FormatChoice, Reply, SessionOptions, CHAT_MAX_NEW_TOKENS,
 };
+pub use persist::ModelRecord;
 
 /// The prompt format a session resolved its [`FormatChoice`] to.
 #[derive(Clone, Debug)]
@@ -82,6 +84,10 @@ pub struct Session {
     cache: Cache,
     /// The token ids whose keys and values `cache` holds, in order.
     cached_ids: Vec<u32>,
+    /// The options the session was made with, kept to be stored with the conversation.
+    opts: SessionOptions,
+    /// Where completed exchanges are saved, if anywhere.
+    saved: Option<persist::Saved>,
 }
 
 impl Session {
@@ -121,17 +127,19 @@ impl Session {
         let format = resolve_format(&pipeline, &opts)?;
         let mut params = opts
             .params
+            .clone()
             .unwrap_or_else(|| chat_params(&pipeline.defaults));
         if opts.max_answer_chars.is_some() {
             params.max_chars = opts.max_answer_chars;
         }
         params.validate(cfg.vocab_size)?;
         let cache = lm.new_cache();
+        let system = opts.system.clone().filter(|s| !s.is_empty());
         Ok(Self {
             pipeline,
             lm,
             format,
-            system: opts.system.filter(|s| !s.is_empty()),
+            system,
             turns: Vec::new(),
             window_start: 0,
             policy: opts.policy,
@@ -139,12 +147,16 @@ impl Session {
             params,
             cache,
             cached_ids: Vec::new(),
+            opts,
+            saved: None,
         })
     }
 
     /// Sends a user message and generates the answer, streaming it through `on_event`. The
     /// exchange joins the conversation whatever the finish reason (a cancelled answer is kept
     /// as far as it got); on an error the conversation and its context window are unchanged.
+    /// A saving session (see [`Session::save_to`]) commits the exchange to its store before
+    /// returning; when that fails, the error is returned and the exchange is not kept.
     pub fn send(
         &mut self,
         user_text: &str,
@@ -219,10 +231,8 @@ impl Session {
             Format::Transcript(_) => out.text.trim().to_owned(),
             Format::Template { .. } => out.text,
         };
-        self.turns.push(user);
-        self.turns.push(Message::assistant(text.clone()));
         let t = &out.timings;
-        Ok(Reply {
+        let reply = Reply {
             text,
             finish_reason: out.finish_reason,
             prompt_tokens: t.prompt_tokens,
@@ -236,7 +246,15 @@ impl Session {
             },
             dropped_turns: dropped.turns,
             seed: out.seed,
-        })
+            token_ids: out.token_ids,
+        };
+        if let Err(e) = self.persist_exchange(&user, &reply) {
+            self.window_start = window_start;
+            return Err(e);
+        }
+        self.turns.push(user);
+        self.turns.push(Message::assistant(reply.text.clone()));
+        Ok(reply)
     }
 
     /// Removes the last exchange; returns whether there was one.
@@ -246,6 +264,7 @@ impl Session {
         }
         self.turns.truncate(self.turns.len() - 2);
         self.window_start = self.window_start.min(self.turns.len());
+        self.forget_saved_from(self.turns.len());
         true
     }
 
@@ -254,6 +273,7 @@ impl Session {
     pub fn reset(&mut self) {
         self.turns.clear();
         self.window_start = 0;
+        self.forget_saved_from(0);
     }
 
     /// Replaces the system prompt (the persona); an empty text removes it.

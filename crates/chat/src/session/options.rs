@@ -99,6 +99,8 @@ pub struct Reply {
     pub dropped_turns: usize,
     /// The seed the sampler used.
     pub seed: u64,
+    /// The generated token ids, the one that ended generation included.
+    pub token_ids: Vec<u32>,
 }
 
 /// Something a turn reports while it runs.
