@@ -105,10 +105,7 @@ unsafe fn attend_avx2(
             }
             i += 8;
         }
-        let mut lanes = [0f32; 8];
-        // SAFETY: lanes holds 8 floats.
-        unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), acc) };
-        let mut s: f32 = lanes.iter().sum();
+        let mut s = super::hsum256(acc);
         for t in body..hd {
             s += q[t] * kr[t];
         }

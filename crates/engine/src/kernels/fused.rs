@@ -90,8 +90,5 @@ pub unsafe fn dot_avx2(ty: GgmlType, row: &[u8], x: &[f32], xsum: &[f32]) -> f32
     }
     let acc = _mm256_add_ps(acc[0], acc[1]);
     let acc_s = acc_s[0] + acc_s[1];
-    let mut lanes = [0f32; 8];
-    // SAFETY: lanes holds 8 floats.
-    unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), acc) };
-    lanes.iter().sum::<f32>() + acc_s
+    super::hsum256(acc) + acc_s
 }

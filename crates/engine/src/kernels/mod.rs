@@ -113,15 +113,23 @@ unsafe fn dot_avx2(a: &[f32], b: &[f32]) -> f32 {
         i += 8;
     }
     let acc = _mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3));
-    let mut lanes = [0f32; 8];
-    // SAFETY: lanes has room for 8 floats.
-    unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), acc) };
-    let mut s: f32 = lanes.iter().sum();
+    let mut s = hsum256(acc);
     while i < n {
         s += a[i] * b[i];
         i += 1;
     }
     s
+}
+
+/// The sum of the eight lanes, added in lane order (every SIMD kernel reduces the same way).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+pub(crate) fn hsum256(v: std::arch::x86_64::__m256) -> f32 {
+    let mut lanes = [0f32; 8];
+    // SAFETY: lanes holds 8 floats.
+    unsafe { std::arch::x86_64::_mm256_storeu_ps(lanes.as_mut_ptr(), v) };
+    lanes.iter().sum()
 }
 
 /// A weight matrix `(rows, cols)` in one of the storage formats, row-major: each row is `cols`
@@ -252,12 +260,6 @@ unsafe fn dot_many2_avx2(a: &[f32], b: &[f32], xs: &[f32], out_a: &mut [f32], ou
     let cols = a.len();
     let n = out_a.len();
     let body = cols / 8 * 8;
-    let hsum = |v: __m256| -> f32 {
-        let mut lanes = [0f32; 8];
-        // SAFETY: lanes holds 8 floats.
-        unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), v) };
-        lanes.iter().sum()
-    };
     let mut t = 0;
     while t + 4 <= n {
         let x = |k: usize| &xs[(t + k) * cols..(t + k + 1) * cols];
@@ -285,7 +287,7 @@ unsafe fn dot_many2_avx2(a: &[f32], b: &[f32], xs: &[f32], out_a: &mut [f32], ou
             i += 8;
         }
         for (k, xk) in [x0, x1, x2, x3].into_iter().enumerate() {
-            let (mut sa, mut sb) = (hsum(acc[k]), hsum(acc[4 + k]));
+            let (mut sa, mut sb) = (hsum256(acc[k]), hsum256(acc[4 + k]));
             for j in body..cols {
                 sa += a[j] * xk[j];
                 sb += b[j] * xk[j];
@@ -327,12 +329,6 @@ unsafe fn dot_many_avx2(row: &[f32], xs: &[f32], out: &mut [f32]) {
     let cols = row.len();
     let n = out.len();
     let body = cols / 8 * 8;
-    let hsum = |v: __m256| -> f32 {
-        let mut lanes = [0f32; 8];
-        // SAFETY: lanes holds 8 floats.
-        unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), v) };
-        lanes.iter().sum()
-    };
     let mut t = 0;
     while t + 4 <= n {
         let x = [
@@ -354,7 +350,7 @@ unsafe fn dot_many_avx2(row: &[f32], xs: &[f32], out: &mut [f32]) {
             i += 8;
         }
         for k in 0..4 {
-            let mut s = hsum(acc[k]);
+            let mut s = hsum256(acc[k]);
             for j in body..cols {
                 s += row[j] * x[k][j];
             }
