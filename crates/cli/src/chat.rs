@@ -3,7 +3,7 @@
 //! When stdin is not a terminal each input line is one user message and each answer is one
 //! output line: line breaks inside an answer are written as spaces (`--json` keeps the text
 //! exact), so that answer k is always line k. With `--json` each turn is one JSON object (see
-//! [`TurnJson`]). On a terminal it is a minimal line-based loop with streamed answers.
+//! [`TurnJson`]). On a terminal it is the REPL of [`crate::repl`].
 //!
 //! Conversations are saved in the conversation store (see [`samtal_chat::store`]) as each
 //! exchange completes, unless `--no-save`; `--resume [ID]` continues one.
@@ -18,6 +18,7 @@ use samtal_chat::{
     chat_params, ChatEvent, ContextPolicy, FormatChoice, ModelRecord, Reply, Session,
     SessionOptions,
 };
+use samtal_generation::Pipeline;
 use serde::Serialize;
 
 use crate::args::ModelArgs;
@@ -65,6 +66,10 @@ pub struct ChatArgs {
     /// Do not save this conversation.
     #[arg(long, conflicts_with = "resume")]
     pub no_save: bool,
+    /// On a terminal, print time to first token and tokens/s (dimmed, on stderr) after each
+    /// answer.
+    #[arg(long)]
+    pub stats: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -103,23 +108,46 @@ fn one_line(text: &str) -> String {
 }
 
 pub fn run(a: ChatArgs) -> Result<()> {
-    let session = match a.resume.clone() {
+    let stats = a.stats;
+    let started = match a.resume.clone() {
         Some(id) => resume(a, &id)?,
         None => start(a)?,
     };
-    let (mut session, json) = session;
+    let Started {
+        mut session,
+        json,
+        pipeline,
+        path,
+    } = started;
     let id = session
         .conversation_id()
         .map_or_else(store::new_id, str::to_owned);
     if std::io::stdin().is_terminal() {
-        interactive(&mut session, &id, json)
+        crate::repl::Repl {
+            session,
+            pipeline,
+            model_path: path,
+            json,
+            stats,
+            id,
+            last: None,
+        }
+        .run()
     } else {
         batch(&mut session, &id, json)
     }
 }
 
+/// A session ready to chat, with what the REPL's `/load` and `/save` need.
+struct Started {
+    session: Session,
+    json: bool,
+    pipeline: Arc<Pipeline>,
+    path: std::path::PathBuf,
+}
+
 /// What the store records about the model at `path`.
-fn model_record(path: &std::path::Path) -> Result<ModelRecord> {
+pub(crate) fn model_record(path: &std::path::Path) -> Result<ModelRecord> {
     // Absolute, so that `--resume` finds the model from any working directory.
     let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
     Ok(ModelRecord {
@@ -129,7 +157,7 @@ fn model_record(path: &std::path::Path) -> Result<ModelRecord> {
 }
 
 /// A new conversation, saved unless `--no-save`.
-fn start(a: ChatArgs) -> Result<(Session, bool)> {
+fn start(a: ChatArgs) -> Result<Started> {
     let path = crate::pull::resolve(a.model.model.as_deref())?;
     let pipeline = Arc::new(a.model.load_from(&path)?);
     let format = match (a.format, a.template) {
@@ -152,16 +180,21 @@ fn start(a: ChatArgs) -> Result<(Session, bool)> {
         params: Some(a.sampling.apply(&chat_params(&pipeline.defaults))),
         max_answer_chars: a.max_answer_chars,
     };
-    let mut session = Session::new(pipeline, opts)?;
+    let mut session = Session::new(pipeline.clone(), opts)?;
     if !a.no_save {
         let store = Store::open_default().context("cannot open the conversation store")?;
         session.save_to(store, store::new_id(), model_record(&path)?);
     }
-    Ok((session, a.json))
+    Ok(Started {
+        session,
+        json: a.json,
+        pipeline,
+        path,
+    })
 }
 
 /// A saved conversation continued: `id`, or the latest when it is empty.
-fn resume(a: ChatArgs, id: &str) -> Result<(Session, bool)> {
+fn resume(a: ChatArgs, id: &str) -> Result<Started> {
     let store = Store::open_default().context("cannot open the conversation store")?;
     let id = if id.is_empty() {
         store
@@ -183,15 +216,20 @@ fn resume(a: ChatArgs, id: &str) -> Result<(Session, bool)> {
             conv.model_path, record.path
         );
     }
-    let mut session = Session::resume(pipeline, store, &conv, record)?;
+    let mut session = Session::resume(pipeline.clone(), store, &conv, record)?;
     if let Some(persona) = a.persona {
         session.set_system(persona);
     }
-    Ok((session, a.json))
+    Ok(Started {
+        session,
+        json: a.json,
+        pipeline,
+        path,
+    })
 }
 
 /// A note about dropped exchanges, on stderr (dimmed on a terminal).
-fn note_dropped(turns: usize, tokens: usize) {
+pub(crate) fn note_dropped(turns: usize, tokens: usize) {
     let msg = format!(
         "[dropped the oldest {turns} exchange{} ({tokens} tokens) to fit the context]",
         if turns == 1 { "" } else { "s" }
@@ -203,7 +241,7 @@ fn note_dropped(turns: usize, tokens: usize) {
     }
 }
 
-fn print_json(out: &mut impl Write, turn: usize, r: &Reply, id: &str) -> Result<()> {
+pub(crate) fn print_json(out: &mut impl Write, turn: usize, r: &Reply, id: &str) -> Result<()> {
     let obj = TurnJson {
         turn,
         text: &r.text,
@@ -255,94 +293,9 @@ fn batch(session: &mut Session, id: &str, json: bool) -> Result<()> {
     Ok(())
 }
 
-const HELP: &str = "Type a message and press Enter. Commands: /reset (forget the conversation), \
-/undo (drop the last exchange), /system TEXT (set the persona), /quit. Ctrl-D exits.";
-
-/// Interactive: a minimal line-based loop with streamed answers.
-fn interactive(session: &mut Session, id: &str, json: bool) -> Result<()> {
-    eprintln!("{HELP}");
-    let stdin = std::io::stdin();
-    let mut turn = 0;
-    loop {
-        {
-            let mut err = std::io::stderr().lock();
-            write!(err, "> ")?;
-            err.flush()?;
-        }
-        let mut line = String::new();
-        if stdin.lock().read_line(&mut line)? == 0 {
-            eprintln!();
-            return Ok(());
-        }
-        let line = line.trim_end_matches(['\n', '\r']);
-        match line.trim() {
-            "" => continue,
-            "/quit" | "/exit" => return Ok(()),
-            "/help" => {
-                eprintln!("{HELP}");
-                continue;
-            }
-            "/reset" => {
-                session.reset();
-                save(session);
-                eprintln!("[conversation reset]");
-                continue;
-            }
-            "/undo" => {
-                let undone = session.undo();
-                save(session);
-                eprintln!(
-                    "[{}]",
-                    if undone {
-                        "last exchange removed"
-                    } else {
-                        "nothing to undo"
-                    }
-                );
-                continue;
-            }
-            cmd if cmd.starts_with("/system") => {
-                let text = cmd["/system".len()..].trim();
-                session.set_system(text);
-                save(session);
-                eprintln!(
-                    "[persona {}]",
-                    if text.is_empty() { "removed" } else { "set" }
-                );
-                continue;
-            }
-            _ => {}
-        }
-        turn += 1;
-        let mut out = std::io::stdout().lock();
-        let mut write_err = None;
-        let result = session.send(line, None, &mut |ev| match ev {
-            ChatEvent::Dropped { turns, tokens } => note_dropped(turns, tokens),
-            ChatEvent::Text(t) if !json => {
-                if let Err(e) = out.write_all(t.as_bytes()).and_then(|()| out.flush()) {
-                    write_err.get_or_insert(e);
-                }
-            }
-            _ => {}
-        });
-        if let Some(e) = write_err {
-            return Err(e.into());
-        }
-        match result {
-            Ok(reply) if json => print_json(&mut out, turn, &reply, id)?,
-            Ok(_) => writeln!(out)?,
-            // A turn that cannot run (the context is full, say) is reported; the loop goes on.
-            Err(e) => {
-                turn -= 1;
-                eprintln!("error: {e}");
-            }
-        }
-    }
-}
-
 /// Writes an undo, reset or persona change to the store; a failure is reported, and the
 /// conversation goes on in memory.
-fn save(session: &mut Session) {
+pub(crate) fn save(session: &mut Session) {
     if let Err(e) = session.save() {
         eprintln!("error: the change was not saved: {e}");
     }

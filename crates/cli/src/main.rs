@@ -7,6 +7,7 @@ mod generate;
 mod history;
 mod inspect;
 mod pull;
+mod repl;
 mod template;
 
 use std::io::Write;

@@ -4,7 +4,7 @@
 //! answer is complete, together with what the conversation runs with (model path and
 //! fingerprint, format, template, persona, sampler settings): a process killed mid-answer loses
 //! that answer and nothing before it, and a conversation can be resumed or replayed from what is
-//! stored. The schema is in [`schema`]; its version is SQLite's `user_version`.
+//! stored. The schema is in `store/schema.rs`; its version is SQLite's `user_version`.
 
 mod fingerprint;
 mod schema;
