@@ -183,7 +183,7 @@ impl Gpt2 {
             add(&mut x, &proj);
         }
         cache.advance(n);
-        self.ln_f.forward(&x.clone(), &mut x);
-        Ok(x)
+        self.ln_f.forward(&x, &mut xn);
+        Ok(xn)
     }
 }

@@ -176,7 +176,7 @@ impl Llama {
             add(&mut x, &proj);
         }
         cache.advance(n);
-        self.norm.forward(&x.clone(), &mut x);
-        Ok(x)
+        self.norm.forward(&x, &mut xn);
+        Ok(xn)
     }
 }
