@@ -13,8 +13,9 @@
 //! Generation stops at a line-anchored `\n{label}:` for either label (a label mid-sentence does
 //! not stop it), so the model cannot go on to write the user's next line. Text from outside —
 //! messages and the persona — is escaped so that it cannot open a turn itself: any line whose
-//! first non-blank text is a label followed by `:` (case-insensitively, spaces allowed before the
-//! colon) is prefixed with `"> "`, the e-mail quoting convention. Nothing the user typed is lost,
+//! first non-blank text is a label followed by `:` (in any case, width or look-alike letters,
+//! spaces allowed before the colon; see `samtal_guard::structural`) is prefixed with `"> "`, the
+//! e-mail quoting convention. Nothing the user typed is lost,
 //! and the line no longer starts with a label.
 
 use std::borrow::Cow;
@@ -33,7 +34,7 @@ const MAX_LABEL_LEN: usize = 64;
 
 impl Transcript {
     /// What an escaped line starts with.
-    pub const ESCAPE: &'static str = "> ";
+    pub const ESCAPE: &'static str = samtal_guard::LINE_ESCAPE;
 
     /// Labels must be non-empty single lines without `:` or surrounding spaces, and differ
     /// (ignoring case), so that a turn can be told from text.
@@ -129,36 +130,10 @@ impl Transcript {
         out
     }
 
-    /// `text` with every line that could open a turn prefixed by [`Self::ESCAPE`].
+    /// `text` with every line that could open a turn prefixed by [`Self::ESCAPE`], the labels
+    /// matched in any case, width, spacing or look-alike disguise (`samtal_guard::escape_lines`).
     pub fn escape<'a>(&self, text: &'a str) -> Cow<'a, str> {
-        if !text.split('\n').any(|line| self.opens_turn(line)) {
-            return Cow::Borrowed(text);
-        }
-        let lines: Vec<Cow<'_, str>> = text
-            .split('\n')
-            .map(|line| {
-                if self.opens_turn(line) {
-                    Cow::Owned(format!("{}{line}", Self::ESCAPE))
-                } else {
-                    Cow::Borrowed(line)
-                }
-            })
-            .collect();
-        Cow::Owned(lines.join("\n"))
-    }
-
-    /// Whether `line`, after leading blanks, is a label (any case), optional blanks, then `:`.
-    fn opens_turn(&self, line: &str) -> bool {
-        let line = line.trim_start_matches([' ', '\t', '\r']);
-        [&self.user_label, &self.bot_label].iter().any(|label| {
-            let n = label.chars().count();
-            let head_len: usize = line.chars().take(n).map(char::len_utf8).sum();
-            let head = &line[..head_len];
-            head.to_lowercase() == label.to_lowercase()
-                && line[head_len..]
-                    .trim_start_matches([' ', '\t'])
-                    .starts_with(':')
-        })
+        samtal_guard::escape_lines(text, &[&self.user_label, &self.bot_label])
     }
 }
 

@@ -16,12 +16,16 @@
 //!    content as plain text. The boundaries of the pieces are then token boundaries, which only
 //!    changes tokens next to the injected text (and, for SentencePiece tokenizers that prefix a
 //!    space only to the very first piece, may add a `▁` at a piece start).
-//! 4. A template that changes content in other ways (splitting off reasoning, say) cannot be
+//! 4. Before any of this, template markers that the tokenizer reads as plain text (Llama-2's
+//!    `[INST]`, say) are escaped in every message but the system prompt (`samtal_guard::Markers`):
+//!    typed by a user, they would otherwise be the very tokens of a real turn.
+//! 5. A template that changes content in other ways (splitting off reasoning, say) cannot be
 //!    split: its render is encoded whole when no content holds a special-token string, and
 //!    refused otherwise.
 
 use std::ops::Range;
 
+use samtal_guard::Markers;
 use samtal_tokenizer::{Encode, Tokenizer};
 
 use super::ChatTemplate;
@@ -143,6 +147,23 @@ impl ChatTemplate {
         messages: &[Message],
         add_generation_prompt: bool,
     ) -> Result<Prompt> {
+        // Markers the tokenizer reads as plain text ([INST] on a Llama-2 tokenizer) would give
+        // the very tokens of a real turn: escape them in everything but the system prompt, which
+        // is the operator's.
+        let markers = Markers::from_template(self.source(), specials);
+        let escaped: Vec<Message>;
+        let messages = if markers.is_empty() {
+            messages
+        } else {
+            escaped = messages
+                .iter()
+                .map(|m| match m.role.as_str() {
+                    "system" => m.clone(),
+                    _ => Message::new(m.role.clone(), markers.escape(&m.content)),
+                })
+                .collect();
+            &escaped
+        };
         let text = self.render(messages, add_generation_prompt)?;
         let marked: Vec<Message> = messages
             .iter()
