@@ -16,9 +16,10 @@ mod transcript;
 use serde::{Deserialize, Serialize};
 
 pub use samtal_generation::{CancelToken, FinishReason, GenerateParams, LoopGuard};
+pub use samtal_guard::{Mode as GuardMode, Verdict};
 pub use session::{
-    chat_params, ChatEvent, ContextPolicy, FormatChoice, ModelRecord, Reply, Session,
-    SessionOptions, CHAT_MAX_NEW_TOKENS,
+    chat_params, mark_untrusted, ChatEvent, ContextPolicy, FormatChoice, GuardOptions, GuardReport,
+    Mark, ModelRecord, Reply, Session, SessionOptions, CHAT_MAX_NEW_TOKENS,
 };
 pub use store::Store;
 pub use template::{special_strings, ChatTemplate, Prompt, PRESET_NAMES};

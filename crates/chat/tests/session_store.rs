@@ -7,7 +7,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use samtal_chat::store::{self, Store, DB_FILE};
-use samtal_chat::{chat_params, GenerateParams, ModelRecord, Session, SessionOptions};
+use samtal_chat::{
+    chat_params, GenerateParams, GuardOptions, ModelRecord, Session, SessionOptions,
+};
 use samtal_generation::{Pipeline, SamplingParams};
 
 fn pipeline() -> Arc<Pipeline> {
@@ -23,6 +25,12 @@ fn opts() -> SessionOptions {
             max_new_tokens: 6,
             ..chat_params(&GenerateParams::default())
         }),
+        // One canary for every session here, so that a fresh session renders the prompts of
+        // the saved one (a resumed session keeps the canary it was saved with).
+        guard: GuardOptions {
+            canary: Some("samtal-00000000000000aa".into()),
+            ..GuardOptions::default()
+        },
         ..SessionOptions::default()
     }
 }

@@ -15,8 +15,8 @@ use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use samtal_chat::store::{self, Store};
 use samtal_chat::{
-    chat_params, ChatEvent, ContextPolicy, FormatChoice, ModelRecord, Reply, Session,
-    SessionOptions,
+    chat_params, ChatEvent, ContextPolicy, FormatChoice, GuardOptions, GuardReport, ModelRecord,
+    Reply, Session, SessionOptions, Verdict,
 };
 use samtal_generation::Pipeline;
 use serde::Serialize;
@@ -70,6 +70,13 @@ pub struct ChatArgs {
     /// answer.
     #[arg(long)]
     pub stats: bool,
+    /// Prompt-injection policy: off, flag (a suspicious message reaches the model marked as
+    /// untrusted, and is shown as flagged) or block (it gets a fixed answer instead).
+    #[arg(long, default_value = "flag")]
+    pub guard: samtal_chat::GuardMode,
+    /// Do not check answers for leaks of the persona (canary and long verbatim spans).
+    #[arg(long)]
+    pub no_leak_check: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -88,7 +95,8 @@ pub enum PolicyArg {
     Error,
 }
 
-/// The per-turn object of `--json`; acceptance scripts read it, so its fields stay as they are.
+/// The per-turn object of `--json`; acceptance scripts read it, so its fields stay as they are
+/// (`guard`, the guard's verdict or null with the guard off, was added after them).
 #[derive(Serialize, Debug)]
 struct TurnJson<'a> {
     turn: usize,
@@ -100,6 +108,7 @@ struct TurnJson<'a> {
     tokens_per_s: f64,
     dropped_turns: usize,
     conversation_id: &'a str,
+    guard: Option<&'a GuardReport>,
 }
 
 /// An answer on one line: each line break (`\r\n`, `\n` or `\r`) becomes a space.
@@ -179,6 +188,11 @@ fn start(a: ChatArgs) -> Result<Started> {
         },
         params: Some(a.sampling.apply(&chat_params(&pipeline.defaults))),
         max_answer_chars: a.max_answer_chars,
+        guard: GuardOptions {
+            mode: a.guard,
+            leak_check: !a.no_leak_check,
+            ..GuardOptions::default()
+        },
     };
     let mut session = Session::new(pipeline.clone(), opts)?;
     if !a.no_save {
@@ -228,6 +242,40 @@ fn resume(a: ChatArgs, id: &str) -> Result<Started> {
     })
 }
 
+/// A notice on stderr, yellow on a terminal.
+fn warn(msg: &str) {
+    if std::io::stderr().is_terminal() {
+        eprintln!("\x1b[33m{msg}\x1b[0m");
+    } else {
+        eprintln!("{msg}");
+    }
+}
+
+/// The guard's verdict on a message, when it flagged or blocked it.
+pub(crate) fn note_guard(r: &GuardReport) {
+    let what = match r.verdict {
+        Verdict::Allow => return,
+        Verdict::Flag => {
+            "flagged as a possible prompt injection; the model sees it marked as untrusted"
+        }
+        Verdict::Block => "blocked as a prompt injection; it did not reach the model",
+    };
+    let why = if r.reasons.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", r.reasons.join(", "))
+    };
+    warn(&format!(
+        "[guard: message {what} (score {:.2}{why})]",
+        r.score
+    ));
+}
+
+/// The note shown when an answer was withheld.
+pub(crate) fn note_withheld() {
+    warn("[guard: the answer repeated the hidden persona and was withheld]");
+}
+
 /// A note about dropped exchanges, on stderr (dimmed on a terminal).
 pub(crate) fn note_dropped(turns: usize, tokens: usize) {
     let msg = format!(
@@ -252,6 +300,7 @@ pub(crate) fn print_json(out: &mut impl Write, turn: usize, r: &Reply, id: &str)
         tokens_per_s: r.tokens_per_s,
         dropped_turns: r.dropped_turns,
         conversation_id: id,
+        guard: r.guard.as_ref(),
     };
     writeln!(out, "{}", serde_json::to_string(&obj)?)?;
     out.flush()?;
@@ -266,10 +315,14 @@ fn batch(session: &mut Session, id: &str, json: bool) -> Result<()> {
         let turn = k + 1;
         let reply = session
             .send(&line, None, &mut |ev| {
-                if let ChatEvent::Dropped { turns, tokens } = ev {
-                    if !json {
-                        note_dropped(turns, tokens);
-                    }
+                if json {
+                    return;
+                }
+                match ev {
+                    ChatEvent::Dropped { turns, tokens } => note_dropped(turns, tokens),
+                    ChatEvent::Guard(r) => note_guard(r),
+                    ChatEvent::Withheld => note_withheld(),
+                    _ => {}
                 }
             })
             .with_context(|| format!("turn {turn}"))?;

@@ -4,6 +4,7 @@ mod args;
 mod bench;
 mod chat;
 mod generate;
+mod guard;
 mod history;
 mod inspect;
 mod pull;
@@ -34,6 +35,9 @@ enum Cmd {
     Generate(generate::GenerateArgs),
     /// Chat with a model: one message per line on stdin when it is not a terminal.
     Chat(chat::ChatArgs),
+    /// Score texts for prompt injection; evaluate or train the detector.
+    #[command(subcommand)]
+    Guard(guard::GuardCmd),
     /// List, show, export or delete saved conversations.
     #[command(subcommand)]
     History(history::HistoryCmd),
@@ -87,6 +91,7 @@ fn run(cli: Cli) -> Result<()> {
         Cmd::Generate(a) => generate::run(a),
         Cmd::Chat(a) => chat::run(a),
         Cmd::History(c) => history::run(c),
+        Cmd::Guard(c) => guard::run(c),
         Cmd::Tokenize {
             model,
             parse_special,

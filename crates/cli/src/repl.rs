@@ -13,7 +13,7 @@ use samtal_chat::store::{self, Store};
 use samtal_chat::{CancelToken, ChatEvent, FinishReason, Reply, Session};
 use samtal_generation::Pipeline;
 
-use crate::chat::{model_record, note_dropped, print_json, save};
+use crate::chat::{model_record, note_dropped, note_guard, note_withheld, print_json, save};
 
 const HELP: &str = "\
 Type a message and press Enter; end a line with \\ to continue the message on the next line.
@@ -125,6 +125,11 @@ impl Repl {
         let mut write_err = None;
         let result = self.session.send(input, Some(token), &mut |ev| match ev {
             ChatEvent::Dropped { turns, tokens } => note_dropped(turns, tokens),
+            ChatEvent::Guard(r) => note_guard(r),
+            ChatEvent::Withheld => {
+                let _ = out.write_all(b"\n");
+                note_withheld();
+            }
             ChatEvent::Text(t) if !json => {
                 if let Err(e) = out.write_all(t.as_bytes()).and_then(|()| out.flush()) {
                     write_err.get_or_insert(e);

@@ -75,6 +75,7 @@ fn json_gives_one_object_per_turn_and_reuses_the_cache() {
         "tokens_per_s",
         "dropped_turns",
         "conversation_id",
+        "guard",
     ];
     let id = turns[0]["conversation_id"].as_str().unwrap().to_owned();
     assert_eq!(id.len(), 32);
@@ -87,6 +88,7 @@ fn json_gives_one_object_per_turn_and_reuses_the_cache() {
         }
         assert_eq!(t["turn"], k + 1);
         assert_eq!(t["conversation_id"], id.as_str());
+        assert!(["allow", "flag"].contains(&t["guard"]["verdict"].as_str().unwrap()));
         assert!(["eos", "stop", "length", "loop"].contains(&t["finish_reason"].as_str().unwrap()));
         assert_eq!(t["dropped_turns"], 0);
         assert!(t["ttft_ms"].as_f64().unwrap() > 0.0);

@@ -17,7 +17,7 @@ use crate::{Error, Result};
 
 /// Why generation ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum FinishReason {
     /// The model produced an end-of-generation token.
@@ -30,6 +30,9 @@ pub enum FinishReason {
     Cancelled,
     /// The [`crate::LoopGuard`] saw the answer repeating itself.
     Loop,
+    /// Never set by the generator: a caller's filter replaced the answer (samtal's guard
+    /// blocked the message or withheld an answer that leaked the system prompt). OpenAI's name.
+    ContentFilter,
 }
 
 impl FinishReason {
@@ -40,6 +43,7 @@ impl FinishReason {
             FinishReason::Length => "length",
             FinishReason::Cancelled => "cancelled",
             FinishReason::Loop => "loop",
+            FinishReason::ContentFilter => "content_filter",
         }
     }
 }

@@ -2,13 +2,26 @@
 //!
 //! - [`structural`]: escaping that makes it impossible for untrusted text to open a turn, in the
 //!   transcript format and in chat templates whose markers are plain text;
+//! - [`detect`]: a detector scoring how likely a text is a prompt injection (rules, a learned
+//!   classifier, encoded payloads, long texts in windows);
+//! - [`policy`]: what a deployment does with a score (`off`, `flag`, `block`);
+//! - [`leak`]: a per-session canary and a verbatim-span check on replies;
+//! - [`eval`]: the figures `samtal guard eval` reports;
 //! - [`normalize`]: the normal form that every match is made on (NFKC, invisible characters
 //!   removed, look-alikes folded, lower case).
 
+pub mod detect;
+pub mod eval;
+pub mod leak;
 pub mod normalize;
+pub mod policy;
 pub mod structural;
+pub mod train;
 
+pub use detect::{Assessment, Detector};
+pub use leak::{Leak, LeakCheck};
 pub use normalize::{fold, normalize, Folded};
+pub use policy::{Mode, Policy, Verdict};
 pub use structural::{escape_lines, opens_turn, Markers, LINE_ESCAPE};
 
 /// Errors from the guard.
@@ -20,6 +33,14 @@ pub enum Error {
         path: std::path::PathBuf,
         #[source]
         source: std::io::Error,
+    },
+    #[error("guard model: {0}")]
+    BadModel(String),
+    #[error("{path}, line {line}: {message}")]
+    BadData {
+        path: std::path::PathBuf,
+        line: usize,
+        message: String,
     },
 }
 

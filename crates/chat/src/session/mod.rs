@@ -14,6 +14,7 @@
 //! 4. the answer is generated with the format's stops and the session's limits, streamed as
 //!    [`ChatEvent::Text`], and stored as the assistant message.
 
+mod guard;
 mod options;
 mod persist;
 
@@ -21,16 +22,19 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use samtal_engine::{Cache, CausalLm};
-use samtal_generation::{CancelToken, Event, GenerateParams, Generator, Pipeline};
+use samtal_generation::{CancelToken, Event, FinishReason, GenerateParams, Generator, Pipeline};
 use samtal_tokenizer::Encode;
 
 use crate::template::{special_strings, ChatTemplate};
 use crate::{Error, Message, Result, Transcript};
 
+use guard::SessionGuard;
+pub use guard::{mark_untrusted, GuardOptions, GuardReport, Mark};
 pub use options::{
     chat_params, ChatEvent, ContextPolicy, FormatChoice, Reply, SessionOptions, CHAT_MAX_NEW_TOKENS,
 };
 pub use persist::ModelRecord;
+use samtal_guard::Verdict;
 
 /// The prompt format a session resolved its [`FormatChoice`] to.
 #[derive(Clone, Debug)]
@@ -88,6 +92,9 @@ pub struct Session {
     opts: SessionOptions,
     /// Where completed exchanges are saved, if anywhere.
     saved: Option<persist::Saved>,
+    guard: SessionGuard,
+    /// The guard's mark on each completed exchange (`turns[2k]`, `turns[2k + 1]`).
+    marks: Vec<Mark>,
 }
 
 impl Session {
@@ -135,6 +142,8 @@ impl Session {
         params.validate(cfg.vocab_size)?;
         let cache = lm.new_cache();
         let system = opts.system.clone().filter(|s| !s.is_empty());
+        let mut opts = opts;
+        let guard = SessionGuard::new(&mut opts.guard, system.as_deref())?;
         Ok(Self {
             pipeline,
             lm,
@@ -149,6 +158,8 @@ impl Session {
             cached_ids: Vec::new(),
             opts,
             saved: None,
+            guard,
+            marks: Vec::new(),
         })
     }
 
@@ -165,10 +176,23 @@ impl Session {
     ) -> Result<Reply> {
         let t0 = Instant::now();
         let user = Message::user(user_text);
+        let report = self.guard.check(user_text);
+        if let Some(r) = report.as_ref().filter(|r| r.verdict != Verdict::Allow) {
+            on_event(ChatEvent::Guard(r));
+        }
+        let verdict = report.as_ref().map_or(Verdict::Allow, |r| r.verdict);
+        if verdict == Verdict::Block {
+            return self.answer_blocked(user, report, t0);
+        }
+        // What the model reads of the message: a flagged one comes with a note.
+        let for_model = match verdict {
+            Verdict::Flag => Message::user(mark_untrusted(user_text)),
+            _ => user.clone(),
+        };
         let mut params = self.params.clone();
         params.stop.extend(self.format_stops());
         let window_start = self.window_start;
-        let (ids, dropped) = match self.fit(&user, &mut params) {
+        let (ids, dropped) = match self.fit(&for_model, &mut params) {
             Ok(fitted) => fitted,
             Err(e) => {
                 self.window_start = window_start;
@@ -194,7 +218,33 @@ impl Session {
         // Transcript answers follow "label:" and start with the model's space: not shown.
         let mut started = !matches!(self.format, Format::Transcript(_));
         let mut ttft = None;
+        // The leak check reads the answer as it grows and stops it at the first leak, so that
+        // less than the leaking span is ever shown. The canary is also a stop string: held
+        // back while it may be forming, never streamed.
+        let leak_check = self.guard.leak.clone();
+        if let Some(l) = &leak_check {
+            params.stop.push(l.canary().to_owned());
+        }
+        let stop_leak = CancelToken::new();
+        let user_cancel = cancel;
+        let cancel = match (&leak_check, user_cancel) {
+            (None, c) => c,
+            (Some(_), c) => {
+                if c.is_some_and(CancelToken::is_cancelled) {
+                    stop_leak.cancel();
+                }
+                Some(&stop_leak)
+            }
+        };
+        let mut answer = String::new();
+        let mut leaked: Option<&'static str> = None;
         let result = generator.generate(&mut self.cache, &ids, &params, cancel, &mut |ev| {
+            if leak_check.is_some() && user_cancel.is_some_and(CancelToken::is_cancelled) {
+                stop_leak.cancel();
+            }
+            if leaked.is_some() {
+                return;
+            }
             let text = match ev {
                 Event::Token { text, .. } => {
                     ttft.get_or_insert_with(|| t0.elapsed());
@@ -205,6 +255,17 @@ impl Session {
             };
             let text = if started { text } else { text.trim_start() };
             if !text.is_empty() {
+                if let Some(l) = &leak_check {
+                    answer.push_str(text);
+                    if let Some(leak) = l.check(&answer) {
+                        leaked = Some(match leak {
+                            samtal_guard::Leak::Canary => "canary",
+                            samtal_guard::Leak::Verbatim(_) => "verbatim",
+                        });
+                        stop_leak.cancel();
+                        return;
+                    }
+                }
                 started = true;
                 on_event(ChatEvent::Text(text));
             }
@@ -227,14 +288,41 @@ impl Session {
         held.truncate(self.cache.len());
         self.cached_ids = held;
 
-        let text = match self.format {
+        let mut text = match self.format {
             Format::Transcript(_) => out.text.trim().to_owned(),
             Format::Template { .. } => out.text,
         };
+        let mut finish_reason = out.finish_reason;
+        // The canary stop string held the canary back; the ids that ended the answer hold it.
+        if let (Some(l), None, FinishReason::Stop) = (&leak_check, leaked, finish_reason) {
+            let all = self.pipeline.tokenizer.decode(&out.token_ids, false)?;
+            if all.contains(l.canary()) {
+                leaked = Some("canary");
+            }
+        }
+        let mut report = report;
+        let mut mark = match verdict {
+            Verdict::Flag => Mark::Flagged,
+            _ => Mark::Ok,
+        };
+        if let Some(leak) = leaked {
+            on_event(ChatEvent::Withheld);
+            text = samtal_guard::leak::WITHHELD_REPLY.to_owned();
+            finish_reason = FinishReason::ContentFilter;
+            mark = Mark::Withheld;
+            let r = report.get_or_insert_with(|| GuardReport {
+                verdict: Verdict::Allow,
+                score: 0.0,
+                reasons: Vec::new(),
+                leak: None,
+            });
+            r.leak = Some(leak);
+        }
         let t = &out.timings;
         let reply = Reply {
             text,
-            finish_reason: out.finish_reason,
+            finish_reason,
+            guard: report,
             prompt_tokens: t.prompt_tokens,
             prefill_tokens: t.prefill_tokens,
             generated_tokens: t.generated_tokens,
@@ -248,13 +336,48 @@ impl Session {
             seed: out.seed,
             token_ids: out.token_ids,
         };
-        if let Err(e) = self.persist_exchange(&user, &reply) {
+        if let Err(e) = self.persist_exchange(&user, &reply, mark) {
             self.window_start = window_start;
             return Err(e);
         }
         self.turns.push(user);
         self.turns.push(Message::assistant(reply.text.clone()));
+        self.marks.push(mark);
         Ok(reply)
+    }
+
+    /// The turn of a blocked message: the fixed answer, stored and kept in the conversation
+    /// but never shown to the model.
+    fn answer_blocked(
+        &mut self,
+        user: Message,
+        report: Option<GuardReport>,
+        t0: Instant,
+    ) -> Result<Reply> {
+        let text = samtal_guard::policy::BLOCKED_REPLY.to_owned();
+        let reply = Reply {
+            text: text.clone(),
+            finish_reason: FinishReason::ContentFilter,
+            guard: report,
+            prompt_tokens: 0,
+            prefill_tokens: 0,
+            generated_tokens: 0,
+            ttft_ms: t0.elapsed().as_secs_f64() * 1e3,
+            tokens_per_s: 0.0,
+            dropped_turns: 0,
+            seed: 0,
+            token_ids: Vec::new(),
+        };
+        self.persist_exchange(&user, &reply, Mark::Blocked)?;
+        self.turns.push(user);
+        self.turns.push(Message::assistant(text));
+        self.marks.push(Mark::Blocked);
+        Ok(reply)
+    }
+
+    /// The guard's mark on each completed exchange.
+    pub fn marks(&self) -> &[Mark] {
+        &self.marks
     }
 
     /// Removes the last exchange; returns whether there was one.
@@ -263,6 +386,7 @@ impl Session {
             return false;
         }
         self.turns.truncate(self.turns.len() - 2);
+        self.marks.truncate(self.turns.len() / 2);
         self.window_start = self.window_start.min(self.turns.len());
         self.forget_saved_from(self.turns.len());
         true
@@ -272,6 +396,7 @@ impl Session {
     /// which the next turn reuses).
     pub fn reset(&mut self) {
         self.turns.clear();
+        self.marks.clear();
         self.window_start = 0;
         self.forget_saved_from(0);
     }
@@ -280,6 +405,11 @@ impl Session {
     pub fn set_system(&mut self, text: impl Into<String>) {
         let text = text.into();
         self.system = (!text.is_empty()).then_some(text);
+        // The leak check follows the new prompt (the canary stays). Building a guard only
+        // fails when loading the detector does, and this one has loaded it already.
+        if let Ok(g) = SessionGuard::new(&mut self.opts.guard, self.system.as_deref()) {
+            self.guard = g;
+        }
     }
 
     pub fn system(&self) -> Option<&str> {
@@ -357,25 +487,35 @@ impl Session {
     fn prompt_from(&self, start: usize, pending: &Message) -> Result<(String, Vec<u32>)> {
         let pinned = self.pinned();
         let start = start.max(pinned);
-        let window = self.turns[..pinned]
-            .iter()
-            .chain(&self.turns[start..])
-            .chain(std::iter::once(pending));
+        // Whole exchanges: blocked ones never reach the model, flagged ones keep their note.
+        let mut window: Vec<Message> = Vec::new();
+        for k in (0..pinned / 2).chain(start / 2..self.turns.len() / 2) {
+            let (u, a) = (&self.turns[2 * k], &self.turns[2 * k + 1]);
+            match self.marks.get(k).copied().unwrap_or_default() {
+                Mark::Blocked => continue,
+                Mark::Flagged => window.push(Message::user(mark_untrusted(&u.content))),
+                Mark::Ok | Mark::Withheld => window.push(u.clone()),
+            }
+            window.push(a.clone());
+        }
+        window.push(pending.clone());
+        let system = self
+            .system
+            .as_deref()
+            .map(|s| self.guard.system_for_model(s));
         let tokenizer = &self.pipeline.tokenizer;
         match &self.format {
             Format::Template { template, specials } => {
-                let messages: Vec<Message> = self
-                    .system
-                    .iter()
-                    .map(|s| Message::system(s.clone()))
-                    .chain(window.cloned())
+                let messages: Vec<Message> = system
+                    .map(Message::system)
+                    .into_iter()
+                    .chain(window)
                     .collect();
                 let p = template.encode(tokenizer, specials, &messages, true)?;
                 Ok((p.text, p.ids))
             }
             Format::Transcript(t) => {
-                let messages: Vec<Message> = window.cloned().collect();
-                let text = t.render(self.system.as_deref(), &messages, true);
+                let text = t.render(system.as_deref(), &window, true);
                 // Plain text throughout: nothing in a transcript is a control token, and BOS is
                 // added when the tokenizer wants it.
                 let ids = tokenizer.encode(

@@ -48,6 +48,8 @@ pub struct SessionOptions {
     pub params: Option<GenerateParams>,
     /// Ends an answer (finish reason "length") once it holds this many characters.
     pub max_answer_chars: Option<usize>,
+    /// Prompt-injection policy and leak check.
+    pub guard: super::GuardOptions,
 }
 
 impl Default for SessionOptions {
@@ -61,6 +63,7 @@ impl Default for SessionOptions {
             policy: ContextPolicy::DropOldest,
             params: None,
             max_answer_chars: None,
+            guard: super::GuardOptions::default(),
         }
     }
 }
@@ -101,6 +104,9 @@ pub struct Reply {
     pub seed: u64,
     /// The generated token ids, the one that ended generation included.
     pub token_ids: Vec<u32>,
+    /// The guard's verdict on the message (and on the answer, when it was withheld); `None`
+    /// with the guard off.
+    pub guard: Option<super::GuardReport>,
 }
 
 /// Something a turn reports while it runs.
@@ -112,4 +118,9 @@ pub enum ChatEvent<'a> {
     Text(&'a str),
     /// Whole exchanges were dropped to fit the context budget, freeing `tokens` prompt tokens.
     Dropped { turns: usize, tokens: usize },
+    /// The guard flagged or blocked the message (sent before any answer text).
+    Guard(&'a super::GuardReport),
+    /// The answer gave the system prompt away: what was streamed is to be taken back; the
+    /// stored answer is a notice.
+    Withheld,
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use samtal_generation::Pipeline;
 
-use super::{Format, Session};
+use super::{Format, Mark, Session};
 use crate::store::{Conversation, ConversationInfo, NewTurn, Store};
 use crate::{Error, FormatChoice, Message, Reply, Result, SessionOptions};
 
@@ -59,6 +59,14 @@ impl Session {
                 [u, a] if u.role == "user" && a.role == "assistant" => {
                     session.turns.push(Message::user(u.text.clone()));
                     session.turns.push(Message::assistant(a.text.clone()));
+                    session
+                        .marks
+                        .push(match (u.status.as_str(), a.status.as_str()) {
+                            ("blocked", _) => Mark::Blocked,
+                            ("flagged", _) => Mark::Flagged,
+                            (_, "withheld") => Mark::Withheld,
+                            _ => Mark::Ok,
+                        });
                 }
                 _ => {
                     return Err(Error::StoreData {
@@ -101,11 +109,14 @@ impl Session {
                 Ok(_) => {}
             }
         }
+        let marks = &self.marks;
         let new: Vec<NewTurn<'_>> = self.turns[saved.stored..]
             .iter()
-            .map(|m| NewTurn {
+            .enumerate()
+            .map(|(k, m)| NewTurn {
                 role: &m.role,
                 text: &m.content,
+                status: turn_status(marks, saved.stored + k),
                 ..Default::default()
             })
             .collect();
@@ -125,7 +136,12 @@ impl Session {
 
     /// Commits the exchange `user` + `reply` (with any earlier turns not yet stored) in one
     /// transaction; nothing when the session does not save.
-    pub(super) fn persist_exchange(&mut self, user: &Message, reply: &Reply) -> Result<()> {
+    pub(super) fn persist_exchange(
+        &mut self,
+        user: &Message,
+        reply: &Reply,
+        mark: Mark,
+    ) -> Result<()> {
         let info = self.conversation_info();
         let Some(saved) = self.saved.as_mut() else {
             return Ok(());
@@ -138,17 +154,22 @@ impl Session {
             "tokens_per_s": reply.tokens_per_s,
             "dropped_turns": reply.dropped_turns,
         });
+        let marks = &self.marks;
         let mut new: Vec<NewTurn<'_>> = self.turns[saved.stored..]
             .iter()
-            .map(|m| NewTurn {
+            .enumerate()
+            .map(|(k, m)| NewTurn {
                 role: &m.role,
                 text: &m.content,
+                status: turn_status(marks, saved.stored + k),
                 ..Default::default()
             })
             .collect();
+        let (user_status, answer_status) = mark_statuses(mark);
         new.push(NewTurn {
             role: "user",
             text: &user.content,
+            status: user_status,
             ..Default::default()
         });
         new.push(NewTurn {
@@ -158,6 +179,7 @@ impl Session {
             finish_reason: Some(reply.finish_reason.as_str()),
             timings: Some(timings),
             seed: Some(reply.seed),
+            status: answer_status,
         });
         saved
             .store
@@ -199,5 +221,24 @@ impl Session {
             template,
             options,
         }
+    }
+}
+
+/// The stored statuses of a user turn and its answer under `mark` (`None` is "ok").
+fn mark_statuses(mark: Mark) -> (Option<&'static str>, Option<&'static str>) {
+    match mark {
+        Mark::Ok => (None, None),
+        Mark::Flagged | Mark::Blocked => (Some(mark.as_str()), None),
+        Mark::Withheld => (None, Some(mark.as_str())),
+    }
+}
+
+/// The stored status of turn `i` (user turns are even).
+fn turn_status(marks: &[Mark], i: usize) -> Option<&'static str> {
+    let (u, a) = mark_statuses(marks.get(i / 2).copied().unwrap_or_default());
+    if i.is_multiple_of(2) {
+        u
+    } else {
+        a
     }
 }

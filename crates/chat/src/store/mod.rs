@@ -81,6 +81,8 @@ pub struct NewTurn<'a> {
     pub finish_reason: Option<&'a str>,
     pub timings: Option<serde_json::Value>,
     pub seed: Option<u64>,
+    /// `None` for "ok"; the guard's mark otherwise ("flagged", "blocked", "withheld").
+    pub status: Option<&'a str>,
 }
 
 /// A stored turn.
@@ -93,7 +95,8 @@ pub struct StoredTurn {
     pub finish_reason: Option<String>,
     pub timings: Option<serde_json::Value>,
     pub seed: Option<u64>,
-    /// `"ok"`, or a mark set later (the guard's `"blocked"`).
+    /// `"ok"`, or the guard's mark: `"flagged"` or `"blocked"` on a user turn, `"withheld"` on
+    /// an answer that leaked the system prompt.
     pub status: String,
     pub created: String,
 }
@@ -256,8 +259,9 @@ impl Store {
             let mut insert = tx
                 .prepare(
                     "INSERT INTO turns (conversation_id, idx, role, text, token_ids, finish_reason,
-                                        timings, seed, created)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+                                        timings, seed, status, created)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,
+                             strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
                 )
                 .map_err(sql("prepare the turn insert"))?;
             for (k, t) in new.iter().enumerate() {
@@ -275,6 +279,7 @@ impl Store {
                         t.finish_reason,
                         timings,
                         t.seed.map(seed_to_sql),
+                        t.status.unwrap_or("ok"),
                     ])
                     .map_err(sql("write a turn"))?;
             }

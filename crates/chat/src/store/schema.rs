@@ -44,7 +44,7 @@ CREATE TABLE turns (
     timings         TEXT,
     -- the seed the sampler used for an answer (u64 bits stored as i64)
     seed            INTEGER,
-    -- 'ok'; reserved for the guard, which may mark a turn 'blocked'
+    -- 'ok', or the guard's mark: 'flagged' or 'blocked' (user turns), 'withheld' (answers)
     status          TEXT NOT NULL DEFAULT 'ok',
     created         TEXT NOT NULL,
     PRIMARY KEY (conversation_id, idx)

@@ -60,6 +60,7 @@ fn exchange<'a>(user: &'a str, answer: &'a str, ids: &'a [u32]) -> [NewTurn<'a>;
             finish_reason: Some("eos"),
             timings: Some(serde_json::json!({"prompt_tokens": 12, "ttft_ms": 1.5})),
             seed: Some(42),
+            status: None,
         },
     ]
 }
