@@ -60,7 +60,10 @@ fn a_flagged_message_reaches_the_model_marked_and_a_normal_one_does_not() {
     assert_eq!(r.text, "I am Computer.");
     // The model read the note; the conversation keeps what the user typed.
     let seen = decoded(&s);
-    assert!(seen.contains("flagged as a possible attempt"), "{seen}");
+    assert!(
+        seen.contains("flagged as a possible prompt injection"),
+        "{seen}"
+    );
     assert!(seen.contains(ATTACK));
     assert_eq!(s.messages()[1].content, ATTACK);
     assert_eq!(s.marks(), [Mark::Flagged]);
