@@ -9,6 +9,7 @@ mod history;
 mod inspect;
 mod pull;
 mod repl;
+mod serve;
 mod template;
 
 use std::io::Write;
@@ -60,6 +61,8 @@ enum Cmd {
     },
     /// Fetch a known model into the cache directory (default: the default model).
     Pull { name: Option<String> },
+    /// Serve the OpenAI-compatible API and the web chat page.
+    Serve(serve::ServeArgs),
     /// Print the prompt a messages file renders to with the chat template.
     Template(template::TemplateArgs),
     /// Time prompt processing and decoding (llama-bench style).
@@ -143,5 +146,6 @@ fn run(cli: Cli) -> Result<()> {
         Cmd::Inspect { model, json } => inspect::run(&model, json),
         Cmd::Bench(a) => bench::run(a),
         Cmd::Template(a) => template::run(a),
+        Cmd::Serve(a) => serve::run(a),
     }
 }

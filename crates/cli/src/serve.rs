@@ -1,0 +1,108 @@
+//! `samtal serve`: the OpenAI-compatible server and web page (see the `samtal-server` crate).
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use samtal_chat::{GuardMode, GuardOptions};
+use samtal_server::worker::WorkerOptions;
+use samtal_server::{AppState, Config, Limits};
+
+use crate::args::ModelArgs;
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Address to bind; other hosts can reach the server only if this says so.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: IpAddr,
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Require `Authorization: Bearer KEY` on /v1/* [env: SAMTAL_API_KEY].
+    #[arg(long, conflicts_with = "api_key_file")]
+    pub api_key: Option<String>,
+    /// Read the API key from a file (its first line).
+    #[arg(long)]
+    pub api_key_file: Option<std::path::PathBuf>,
+    /// Requests generated at the same time (each worker holds its own KV cache).
+    #[arg(long, default_value_t = 1)]
+    pub parallel: usize,
+    /// Requests that may wait for a worker; more are refused with 429.
+    #[arg(long, default_value_t = 16)]
+    pub queue: usize,
+    /// Prompt-injection policy for user messages.
+    #[arg(long, default_value = "flag")]
+    pub guard: GuardMode,
+    /// Token budget for prompt plus answer [default: the model's context length].
+    #[arg(long)]
+    pub context: Option<usize>,
+    /// Largest request body in bytes.
+    #[arg(long, default_value_t = Limits::default().max_body_bytes)]
+    pub max_body: usize,
+    /// Seconds a client has to send its request body (slow senders are cut off with 408).
+    #[arg(long, default_value_t = 10)]
+    pub body_timeout: u64,
+    /// Send `Access-Control-Allow-Origin: ORIGIN` (CORS is off without it).
+    #[arg(long)]
+    pub cors_origin: Option<String>,
+}
+
+pub fn run(a: ServeArgs) -> Result<()> {
+    let api_key = match (&a.api_key, &a.api_key_file) {
+        (Some(k), _) => Some(k.clone()),
+        (None, Some(f)) => Some(
+            std::fs::read_to_string(f)
+                .with_context(|| format!("cannot read {}", f.display()))?
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_owned(),
+        ),
+        (None, None) => std::env::var("SAMTAL_API_KEY").ok(),
+    }
+    .filter(|k| !k.is_empty());
+    anyhow::ensure!(a.parallel >= 1, "--parallel must be at least 1");
+    let path = crate::pull::resolve(a.model.model.as_deref())?;
+    let model_id = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "samtal".into());
+    let config = Config {
+        model_id,
+        api_key,
+        workers: WorkerOptions {
+            parallel: a.parallel,
+            queue: a.queue,
+            guard: GuardOptions {
+                mode: a.guard,
+                ..GuardOptions::default()
+            },
+            context: a.context,
+        },
+        limits: Limits {
+            max_body_bytes: a.max_body,
+            body_timeout: Duration::from_secs(a.body_timeout.max(1)),
+            ..Limits::default()
+        },
+        cors_origin: a.cors_origin,
+    };
+    let state = AppState::new(config);
+    let model = a.model;
+    let load = move || {
+        model
+            .load_from(&path)
+            .map(Arc::new)
+            .map_err(|e| format!("{e:#}"))
+    };
+    samtal_server::run_blocking(
+        state,
+        SocketAddr::new(a.host, a.port),
+        Duration::from_secs(30),
+        load,
+    )
+    .map_err(anyhow::Error::msg)
+}

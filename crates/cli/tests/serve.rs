@@ -1,0 +1,138 @@
+//! `samtal serve` end to end: the real binary on a free port with the tiny Llama fixture, spoken
+//! to over plain TCP.
+#![allow(clippy::unwrap_used)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(extra: &[&str]) -> Server {
+    let model = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/models/tiny-llama");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_samtal"))
+        .args(["serve", "--port", "0", "--model"])
+        .arg(&model)
+        .args(extra)
+        .env(
+            "SAMTAL_MODELS_DIR",
+            std::env::temp_dir().join("samtal-no-models"),
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut addr = None;
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some(a) = line.strip_prefix("samtal serve: listening on http://") {
+            addr = Some(a.to_owned());
+        }
+        if line.contains("ready") {
+            break;
+        }
+    }
+    // Keep draining stderr so the server never blocks on it.
+    std::thread::spawn(move || for _ in lines {});
+    Server {
+        child,
+        addr: addr.expect("the server printed its address"),
+    }
+}
+
+/// One HTTP/1.1 exchange; returns the status and the body.
+fn request(addr: &str, method: &str, path: &str, body: &str, headers: &[&str]) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for h in headers {
+        head.push_str(h);
+        head.push_str("\r\n");
+    }
+    head.push_str("\r\n");
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(body.as_bytes()).unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    let status = resp[9..12].parse().unwrap();
+    let body = resp
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+#[test]
+fn serves_answers_errors_and_stops_cleanly_on_sigterm() {
+    let mut srv = start(&["--api-key", "k1", "--body-timeout", "1"]);
+    let addr = srv.addr.clone();
+    assert!(
+        addr.starts_with("127.0.0.1:"),
+        "binds to localhost by default: {addr}"
+    );
+    let (st, body) = request(&addr, "GET", "/health", "", &[]);
+    assert_eq!((st, body.contains("ok")), (200, true), "{body}");
+    let chat = r#"{"messages":[{"role":"user","content":"Hi"}],"max_tokens":4}"#;
+    let (st, body) = request(
+        &addr,
+        "POST",
+        "/v1/chat/completions",
+        chat,
+        &["Authorization: Bearer k1"],
+    );
+    assert_eq!(st, 200, "{body}");
+    assert!(body.contains("\"chat.completion\""));
+    let (st, body) = request(
+        &addr,
+        "POST",
+        "/v1/chat/completions",
+        chat,
+        &["Authorization: Bearer nope"],
+    );
+    assert_eq!(st, 401, "{body}");
+    assert!(body.contains("\"error\""));
+
+    // A slow sender is cut off with 408, and the server goes on.
+    let mut slow = TcpStream::connect(&addr).unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    slow.write_all(
+        format!("POST /v1/chat/completions HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer k1\r\nContent-Length: 100\r\n\r\n{{\"mess").as_bytes(),
+    )
+    .unwrap();
+    let mut resp = String::new();
+    let _ = slow.read_to_string(&mut resp);
+    assert!(resp.starts_with("HTTP/1.1 408"), "{resp}");
+    let (st, _) = request(
+        &addr,
+        "POST",
+        "/v1/chat/completions",
+        chat,
+        &["Authorization: Bearer k1"],
+    );
+    assert_eq!(st, 200);
+
+    // SIGTERM: a clean exit.
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe {
+        libc::kill(srv.child.id() as i32, libc::SIGTERM);
+    }
+    let status = srv.child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+}

@@ -1,0 +1,51 @@
+//! `POST /v1/completions`: a raw continuation of a prompt.
+
+use axum::extract::{Request, State};
+use axum::response::Response;
+
+use super::respond::{run, Kind};
+use super::{authorize, read_body};
+use crate::error::{Error, Result};
+use crate::wire::{params, parse, CompletionRequest, Prompt};
+use crate::worker::Job;
+use crate::AppState;
+
+pub async fn completions(State(state): State<AppState>, req: Request) -> Result<Response> {
+    authorize(&state, req.headers())?;
+    let loaded = state.ready()?;
+    let body = read_body(&state, req).await?;
+    let r: CompletionRequest = parse(&body)?;
+    let prompt = match r.prompt {
+        Prompt::One(p) => p,
+        Prompt::Many(mut v) if v.len() == 1 => v.remove(0),
+        Prompt::Many(_) => {
+            return Err(Error::bad(
+                "prompt must be a string or a list of one string",
+                Some("prompt"),
+            ))
+        }
+    };
+    if prompt.is_empty() {
+        return Err(Error::bad("prompt must not be empty", Some("prompt")));
+    }
+    if r.echo {
+        return Err(Error::bad("echo is not supported", Some("echo")));
+    }
+    let limits = &state.config.limits;
+    let mut base = loaded.pipeline.defaults.clone();
+    base.max_new_tokens = 16; // OpenAI's default for completions
+    let params = params(&r.sampling, &base, limits)?;
+    let include_usage = r
+        .sampling
+        .stream_options
+        .as_ref()
+        .is_some_and(|o| o.include_usage);
+    run(
+        &state,
+        Kind::Completion,
+        Job::Complete { prompt, params },
+        r.sampling.stream,
+        include_usage,
+    )
+    .await
+}

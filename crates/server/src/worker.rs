@@ -1,0 +1,372 @@
+//! The workers that own generation: `--parallel` threads, each with its own chat session (and
+//! so its own KV cache) over the shared model, fed from one bounded queue. A request that finds
+//! the queue full is refused at once (429); one whose client has gone away is cancelled at the
+//! next token.
+//!
+//! A worker keeps its session between requests: a client that resends a growing conversation
+//! gets the cache of its earlier turns back, after the session has checked, token by token,
+//! that the cached ids are a prefix of the new prompt. Nothing else is ever reused.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use samtal_chat::{
+    ChatEvent, FinishReason, GuardOptions, GuardReport, Message, Session, SessionOptions,
+};
+use samtal_engine::Cache;
+use samtal_generation::{CancelToken, Event, GenerateParams, Generator, Pipeline};
+use samtal_tokenizer::Encode;
+use tokio::sync::mpsc::UnboundedSender;
+
+use crate::error::{Error, Result};
+use crate::metrics::Metrics;
+
+/// What to generate.
+#[derive(Debug)]
+pub enum Job {
+    /// A chat turn: the conversation so far and the new user message.
+    Chat {
+        history: Vec<Message>,
+        user: String,
+        params: GenerateParams,
+    },
+    /// A raw continuation of `prompt`.
+    Complete {
+        prompt: String,
+        params: GenerateParams,
+    },
+}
+
+/// What a worker reports about a job, in order.
+#[derive(Debug)]
+pub enum Out {
+    Guard(GuardReport),
+    Text(String),
+    /// The answer leaked the system prompt; what was streamed is to be disregarded.
+    Withheld,
+    Done(Summary),
+    Failed(Error),
+}
+
+/// How a job ended.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    pub text: String,
+    pub finish_reason: FinishReason,
+    pub prompt_tokens: usize,
+    pub prefill_tokens: usize,
+    pub completion_tokens: usize,
+    pub ttft_ms: f64,
+    pub tokens_per_s: f64,
+    pub dropped_turns: usize,
+    pub guard: Option<GuardReport>,
+}
+
+struct Request {
+    job: Job,
+    cancel: CancelToken,
+    tx: UnboundedSender<Out>,
+}
+
+/// The worker pool.
+#[derive(Debug)]
+pub struct Pool {
+    tx: Mutex<Option<SyncSender<Request>>>,
+    queued: Arc<AtomicUsize>,
+    threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Request").field("job", &self.job).finish()
+    }
+}
+
+/// How the workers' sessions are set up.
+#[derive(Debug, Clone)]
+pub struct WorkerOptions {
+    pub parallel: usize,
+    pub queue: usize,
+    pub guard: GuardOptions,
+    pub context: Option<usize>,
+}
+
+impl Pool {
+    pub fn start(
+        pipeline: Arc<Pipeline>,
+        opts: &WorkerOptions,
+        metrics: Arc<Metrics>,
+    ) -> Result<Self> {
+        let (tx, rx) = sync_channel::<Request>(opts.queue);
+        let rx = Arc::new(Mutex::new(rx));
+        let queued = Arc::new(AtomicUsize::new(0));
+        let mut threads = Vec::new();
+        for k in 0..opts.parallel.max(1) {
+            let session_opts = SessionOptions {
+                guard: opts.guard.clone(),
+                context: opts.context,
+                ..SessionOptions::default()
+            };
+            let session = Session::new(pipeline.clone(), session_opts)
+                .map_err(|e| Error::Internal(format!("cannot set up a session: {e}")))?;
+            let mut w = Worker {
+                pipeline: pipeline.clone(),
+                session,
+                cache: pipeline.model.lm().new_cache(),
+                cached_ids: Vec::new(),
+                metrics: metrics.clone(),
+            };
+            let (rx, queued) = (rx.clone(), queued.clone());
+            let handle = std::thread::Builder::new()
+                .name(format!("samtal-worker-{k}"))
+                .spawn(move || w.run(&rx, &queued))
+                .map_err(|e| Error::Internal(format!("cannot start a worker: {e}")))?;
+            threads.push(handle);
+        }
+        Ok(Self {
+            tx: Mutex::new(Some(tx)),
+            queued,
+            threads: Mutex::new(threads),
+        })
+    }
+
+    /// Queues `job`; its events arrive on `tx`. Refused at once when the queue is full.
+    pub fn submit(&self, job: Job, cancel: CancelToken, tx: UnboundedSender<Out>) -> Result<()> {
+        let guard = self.tx.lock().map_err(|_| Error::Unavailable)?;
+        let sender = guard.as_ref().ok_or(Error::Unavailable)?;
+        self.queued.fetch_add(1, Ordering::SeqCst);
+        match sender.try_send(Request { job, cancel, tx }) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Full(_)) => {
+                let queued = self.queued.fetch_sub(1, Ordering::SeqCst) - 1;
+                Err(Error::Busy { queued })
+            }
+            Err(TrySendError::Disconnected(_)) => {
+                self.queued.fetch_sub(1, Ordering::SeqCst);
+                Err(Error::Unavailable)
+            }
+        }
+    }
+
+    /// Requests waiting for a worker.
+    pub fn queued(&self) -> usize {
+        self.queued.load(Ordering::SeqCst)
+    }
+
+    /// Stops taking jobs and waits for the workers to finish the ones they have.
+    pub fn shutdown(&self) {
+        if let Ok(mut tx) = self.tx.lock() {
+            tx.take();
+        }
+        let threads = self
+            .threads
+            .lock()
+            .map(|mut t| std::mem::take(&mut *t))
+            .unwrap_or_default();
+        for t in threads {
+            let _ = t.join();
+        }
+    }
+}
+
+struct Worker {
+    pipeline: Arc<Pipeline>,
+    session: Session,
+    /// The cache and ids of raw completions.
+    cache: Cache,
+    cached_ids: Vec<u32>,
+    metrics: Arc<Metrics>,
+}
+
+impl Worker {
+    fn run(&mut self, rx: &Mutex<Receiver<Request>>, queued: &AtomicUsize) {
+        loop {
+            let req = match rx.lock() {
+                Ok(rx) => rx.recv(),
+                Err(_) => return,
+            };
+            let Ok(req) = req else { return };
+            queued.fetch_sub(1, Ordering::SeqCst);
+            if req.cancel.is_cancelled() || req.tx.is_closed() {
+                continue;
+            }
+            let tx = req.tx.clone();
+            let result = std::panic::catch_unwind(AssertUnwindSafe(|| match req.job {
+                Job::Chat {
+                    history,
+                    user,
+                    params,
+                } => self.chat(&history, &user, params, &req.cancel, &req.tx),
+                Job::Complete { prompt, params } => {
+                    self.complete(&prompt, &params, &req.cancel, &req.tx)
+                }
+            }));
+            let out = match result {
+                Ok(Ok(summary)) => {
+                    self.metrics.record_generation(&summary);
+                    Out::Done(summary)
+                }
+                Ok(Err(e)) => Out::Failed(e),
+                Err(_) => {
+                    // The session's state is unknown after a panic: start it afresh.
+                    self.cached_ids.clear();
+                    self.cache.reset();
+                    Out::Failed(Error::Internal("a worker panicked".into()))
+                }
+            };
+            let _ = tx.send(out);
+        }
+    }
+
+    fn chat(
+        &mut self,
+        history: &[Message],
+        user: &str,
+        params: GenerateParams,
+        cancel: &CancelToken,
+        tx: &UnboundedSender<Out>,
+    ) -> Result<Summary> {
+        self.session.set_history(history).map_err(chat_error)?;
+        *self.session.params_mut() = params;
+        let reply = self
+            .session
+            .send(user, Some(cancel), &mut |ev| {
+                let out = match ev {
+                    ChatEvent::Text(t) => Out::Text(t.to_owned()),
+                    ChatEvent::Guard(r) => Out::Guard(r.clone()),
+                    ChatEvent::Withheld => Out::Withheld,
+                    _ => return,
+                };
+                if tx.send(out).is_err() {
+                    cancel.cancel();
+                }
+            })
+            .map_err(chat_error)?;
+        Ok(Summary {
+            text: reply.text,
+            finish_reason: reply.finish_reason,
+            prompt_tokens: reply.prompt_tokens,
+            prefill_tokens: reply.prefill_tokens,
+            completion_tokens: reply.generated_tokens,
+            ttft_ms: reply.ttft_ms,
+            tokens_per_s: reply.tokens_per_s,
+            dropped_turns: reply.dropped_turns,
+            guard: reply.guard,
+        })
+    }
+
+    fn complete(
+        &mut self,
+        prompt: &str,
+        params: &GenerateParams,
+        cancel: &CancelToken,
+        tx: &UnboundedSender<Out>,
+    ) -> Result<Summary> {
+        let t0 = Instant::now();
+        let p = &self.pipeline;
+        let ids = p
+            .tokenizer
+            .encode(
+                prompt,
+                Encode {
+                    add_special_tokens: true,
+                    parse_special: false,
+                },
+            )
+            .map_err(|e| Error::bad(format!("cannot tokenize the prompt: {e}"), Some("prompt")))?;
+        let context = p.model.config().max_positions;
+        if ids.len() >= context {
+            return Err(Error::bad(
+                format!(
+                    "the prompt has {} tokens; the context holds {context}",
+                    ids.len()
+                ),
+                Some("prompt"),
+            ));
+        }
+        let mut params = params.clone();
+        params.max_new_tokens = params.max_new_tokens.min(context - ids.len());
+        // Reuse the cache only as far as its ids match the prompt.
+        let keep = self
+            .cached_ids
+            .iter()
+            .zip(&ids)
+            .take_while(|(a, b)| a == b)
+            .count()
+            .min(ids.len() - 1);
+        self.cache.truncate(keep);
+        self.cached_ids.truncate(keep);
+        let lm = p.model.lm();
+        let generator = Generator {
+            lm: lm.as_ref(),
+            tokenizer: &p.tokenizer,
+            eog: &p.eog,
+        };
+        let mut ttft = None;
+        let out = generator.generate(&mut self.cache, &ids, &params, Some(cancel), &mut |ev| {
+            let text = match ev {
+                Event::Token { text, .. } => {
+                    ttft.get_or_insert_with(|| t0.elapsed());
+                    text
+                }
+                Event::Flush { text } => text,
+                _ => "",
+            };
+            if !text.is_empty() && tx.send(Out::Text(text.to_owned())).is_err() {
+                cancel.cancel();
+            }
+        });
+        let out = match out {
+            Ok(o) => o,
+            Err(e) => {
+                self.cache.reset();
+                self.cached_ids.clear();
+                return Err(match e {
+                    e @ (samtal_generation::Error::InvalidParameter { .. }
+                    | samtal_generation::Error::EmptyPrompt) => Error::bad(e.to_string(), None),
+                    other => Error::Internal(other.to_string()),
+                });
+            }
+        };
+        let mut held = ids;
+        held.extend(&out.token_ids);
+        held.truncate(self.cache.len());
+        self.cached_ids = held;
+        let t = &out.timings;
+        Ok(Summary {
+            text: out.text,
+            finish_reason: out.finish_reason,
+            prompt_tokens: t.prompt_tokens,
+            prefill_tokens: t.prefill_tokens,
+            completion_tokens: t.generated_tokens,
+            ttft_ms: ttft.unwrap_or_else(|| t0.elapsed()).as_secs_f64() * 1e3,
+            tokens_per_s: if t.generate_ms > 0.0 {
+                t.generated_tokens as f64 / (t.generate_ms / 1e3)
+            } else {
+                0.0
+            },
+            dropped_turns: 0,
+            guard: None,
+        })
+    }
+}
+
+/// A session error as an API error: what the client asked for is a 400, the rest is internal.
+fn chat_error(e: samtal_chat::Error) -> Error {
+    use samtal_chat::Error as E;
+    match e {
+        E::InvalidOption { .. }
+        | E::ContextFull { .. }
+        | E::PromptTooLong { .. }
+        | E::Template { .. }
+        | E::UnsplittableContent { .. } => Error::bad(e.to_string(), Some("messages")),
+        E::Generation(
+            g @ (samtal_generation::Error::InvalidParameter { .. }
+            | samtal_generation::Error::EmptyPrompt),
+        ) => Error::bad(g.to_string(), None),
+        other => Error::Internal(other.to_string()),
+    }
+}
