@@ -23,5 +23,11 @@ fi
 step "cargo test"
 cargo test --workspace
 
+step "OpenAI clients (openai, LangChain) against samtal serve"
+bash scripts/test_openai_clients.sh
+
+step "the web page in headless Chromium"
+bash scripts/test_web_page.sh
+
 step "cargo doc"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
