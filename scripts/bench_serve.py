@@ -126,7 +126,9 @@ def main():
     if a.compare:
         port += 1
         cmd = [sys.executable, "-m", "llama_cpp.server", "--model", a.model, "--port", str(port),
-               "--n_threads", str(a.threads), "--n_ctx", "2048", "--chat_format", "chatml"]
+               "--n_threads", str(a.threads), "--n_ctx", "2048", "--chat_format", "chatml",
+               # Its default lets each new request interrupt the one running.
+               "--interrupt_requests", "False"]
         p = run_server(cmd, port)
         try:
             rows.append(("llama.cpp server", load("127.0.0.1", port, a.clients, a.seconds)))
