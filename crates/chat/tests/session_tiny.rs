@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use samtal_chat::{
-    chat_params, special_strings, ChatTemplate, FormatChoice, GenerateParams, Message, Session,
-    SessionOptions,
+    chat_params, special_strings, ChatTemplate, FormatChoice, GenerateParams, GuardMode,
+    GuardOptions, Message, Session, SessionOptions,
 };
 use samtal_generation::{Pipeline, SamplingParams};
 use samtal_tokenizer::Encode;
@@ -37,8 +37,13 @@ fn count(ids: &[u32], id: u32) -> usize {
 fn special_tokens_typed_by_a_user_reach_the_model_as_text() {
     let p = pipeline();
     assert_eq!(p.tokenizer.token_to_id("<|im_start|>"), Some(IM_START));
+    // The guard's note on a flagged message is tested elsewhere; here the structure alone.
     let opts = SessionOptions {
         params: greedy(4),
+        guard: GuardOptions {
+            mode: GuardMode::Off,
+            ..GuardOptions::default()
+        },
         ..SessionOptions::default()
     };
     let mut s = Session::new(p.clone(), opts).unwrap();
@@ -99,19 +104,26 @@ fn ordinary_content_is_encoded_as_apply_chat_template_does() {
 fn two_hundred_turns_fit_a_512_token_context_and_keep_the_persona() {
     let p = pipeline();
     let persona = "You are a helpful assistant who answers in one sentence.";
+    let canary = "samtal-0123456789abcdef";
     let opts = SessionOptions {
         system: Some(persona.into()),
         context: Some(512),
         params: greedy(8),
+        guard: GuardOptions {
+            canary: Some(canary.into()),
+            ..GuardOptions::default()
+        },
         ..SessionOptions::default()
     };
     let mut s = Session::new(p.clone(), opts).unwrap();
     // The tiny model's context is 256 positions: the budget never exceeds the model's.
     assert_eq!(s.budget(), 256);
+    // The persona as the model reads it: with the leak check's canary line.
+    let line = samtal_guard::LeakCheck::new(persona, canary, 12).canary_line();
     let system = p
         .tokenizer
         .encode(
-            &format!("<|im_start|>system\n{persona}<|im_end|>\n"),
+            &format!("<|im_start|>system\n{persona}\n\n{line}<|im_end|>\n"),
             Encode::TEMPLATE,
         )
         .unwrap();

@@ -82,6 +82,9 @@ pub fn run(a: ServeArgs) -> Result<()> {
                 ..GuardOptions::default()
             },
             context: a.context,
+            store: None,
+            model: crate::chat::model_record(&path).ok(),
+            max_conversations: 8,
         },
         limits: Limits {
             max_body_bytes: a.max_body,

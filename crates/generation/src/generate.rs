@@ -74,6 +74,8 @@ pub enum Event<'a> {
         id: u32,
         text: &'a str,
         logprob: Option<f32>,
+        /// With `top_logprobs`, the most likely tokens at this step and their log-probabilities.
+        top: &'a [(u32, f32)],
     },
     /// Text released at the end without a token of its own (a held-back partial stop string).
     Flush { text: &'a str },
@@ -221,11 +223,17 @@ impl Generator<'_> {
             out.token_ids.push(token);
             history.push(token);
             let logprob = params.logprobs.then_some(choice.logprob);
+            let top = if params.logprobs {
+                crate::sampler::top_logprobs(&logits, params.top_logprobs)
+            } else {
+                Vec::new()
+            };
             if is_end(token) {
                 on_event(Event::Token {
                     id: token,
                     text: "",
                     logprob,
+                    top: &top,
                 });
                 finish = FinishReason::Eos;
                 break;
@@ -246,6 +254,7 @@ impl Generator<'_> {
                 id: token,
                 text: &clipped.text,
                 logprob,
+                top: &top,
             });
             // A stop string that ends the text within the limit is a natural end; a text cut
             // short by the limit is not.

@@ -30,10 +30,11 @@ use std::path::PathBuf;
 pub use generate::{CancelToken, Event, FinishReason, Generator, Output, Timings};
 pub use params::{
     GenerateParams, GenerationConfig, LoopGuard, SamplingParams, MAX_STOP_LEN, MAX_STOP_STRINGS,
+    MAX_TOP_LOGPROBS,
 };
 pub use perplexity::{perplexity, Perplexity};
 pub use pipeline::Pipeline;
-pub use sampler::{argmax, log_softmax_at, Choice, Sampler};
+pub use sampler::{argmax, log_softmax_at, top_logprobs, Choice, Sampler};
 pub use stop::{Fed, StopMatcher};
 
 /// Errors from generation.

@@ -133,6 +133,9 @@ pub struct GenerateParams {
     pub stop_token_ids: Vec<u32>,
     /// Report the log-probability of each chosen token.
     pub logprobs: bool,
+    /// With `logprobs`, also report this many most likely tokens at each step (at most
+    /// [`MAX_TOP_LOGPROBS`]).
+    pub top_logprobs: usize,
     /// End generation (finish reason "loop") once the answer repeats itself; off by default, as
     /// raw continuations may legitimately repeat. Chat turns switch it on.
     pub loop_guard: Option<LoopGuard>,
@@ -149,11 +152,15 @@ impl Default for GenerateParams {
             stop: Vec::new(),
             stop_token_ids: Vec::new(),
             logprobs: false,
+            top_logprobs: 0,
             loop_guard: None,
             max_chars: None,
         }
     }
 }
+
+/// The most alternatives [`GenerateParams::top_logprobs`] may ask for (OpenAI's limit).
+pub const MAX_TOP_LOGPROBS: usize = 20;
 
 /// An n-gram loop detector over the generated tokens.
 ///
@@ -243,6 +250,12 @@ impl GenerateParams {
         self.sampling.validate()?;
         if let Some(g) = &self.loop_guard {
             g.validate()?;
+        }
+        if self.top_logprobs > MAX_TOP_LOGPROBS {
+            return Err(Error::InvalidParameter {
+                name: "top_logprobs",
+                message: format!("{} is more than {MAX_TOP_LOGPROBS}", self.top_logprobs),
+            });
         }
         if self.max_chars == Some(0) {
             return Err(Error::InvalidParameter {

@@ -80,6 +80,9 @@ pub struct ChatRequest {
     #[serde(default)]
     pub model: Option<String>,
     pub messages: Vec<WireMessage>,
+    /// A stored conversation to continue (also the `X-Samtal-Conversation` header).
+    #[serde(default)]
+    pub conversation_id: Option<String>,
     #[serde(flatten)]
     pub sampling: Sampling,
 }
@@ -190,6 +193,23 @@ pub fn messages(req: &ChatRequest, limits: &Limits) -> Result<(Vec<Message>, Str
     }
 }
 
+/// A conversation id: 1 to 64 letters, digits, `-` or `_`.
+pub fn conversation_id(id: &str) -> Result<String> {
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(id.to_owned())
+    } else {
+        Err(Error::bad(
+            "a conversation id has 1 to 64 letters, digits, '-' or '_'",
+            Some("conversation_id"),
+        ))
+    }
+}
+
 /// Generation settings from a request's sampling fields, on top of `base`.
 pub fn params(s: &Sampling, base: &GenerateParams, limits: &Limits) -> Result<GenerateParams> {
     let mut p = base.clone();
@@ -198,16 +218,43 @@ pub fn params(s: &Sampling, base: &GenerateParams, limits: &Limits) -> Result<Ge
             return Err(Error::bad("only n = 1 is supported", Some("n")));
         }
     }
-    if s.top_logprobs.is_some_and(|n| n > 0)
-        || s.logprobs
-            .as_ref()
-            .is_some_and(|v| v != &json!(false) && !v.is_null())
-    {
+    // Chat: `logprobs: true` and `top_logprobs: N`; completions: `logprobs: N`.
+    let (on, top) = match &s.logprobs {
+        None | Some(Value::Null) | Some(Value::Bool(false)) => (false, 0),
+        Some(Value::Bool(true)) => (true, s.top_logprobs.unwrap_or(0)),
+        Some(Value::Number(n)) => match n.as_u64() {
+            Some(n) => (true, s.top_logprobs.unwrap_or(n)),
+            None => {
+                return Err(Error::bad(
+                    "logprobs must be a boolean or a small integer",
+                    Some("logprobs"),
+                ))
+            }
+        },
+        Some(_) => {
+            return Err(Error::bad(
+                "logprobs must be a boolean or a small integer",
+                Some("logprobs"),
+            ))
+        }
+    };
+    if s.top_logprobs.is_some_and(|n| n > 0) && !on {
         return Err(Error::bad(
-            "logprobs are not supported by this server yet",
-            Some("logprobs"),
+            "top_logprobs needs logprobs: true",
+            Some("top_logprobs"),
         ));
     }
+    if top > samtal_generation::MAX_TOP_LOGPROBS as u64 {
+        return Err(Error::bad(
+            format!(
+                "top_logprobs must be at most {}",
+                samtal_generation::MAX_TOP_LOGPROBS
+            ),
+            Some("top_logprobs"),
+        ));
+    }
+    p.logprobs = on;
+    p.top_logprobs = top as usize;
     if let Some(rf) = &s.response_format {
         if rf.get("type").and_then(Value::as_str) != Some("text") {
             return Err(Error::bad(

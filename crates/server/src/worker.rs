@@ -13,8 +13,10 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use samtal_chat::store::Store;
 use samtal_chat::{
-    ChatEvent, FinishReason, GuardOptions, GuardReport, Message, Session, SessionOptions,
+    ChatEvent, FinishReason, GuardOptions, GuardReport, Message, ModelRecord, Session,
+    SessionOptions,
 };
 use samtal_engine::Cache;
 use samtal_generation::{CancelToken, Event, GenerateParams, Generator, Pipeline};
@@ -33,6 +35,14 @@ pub enum Job {
         user: String,
         params: GenerateParams,
     },
+    /// A turn of a stored conversation: the server holds the history; `system`, when given,
+    /// replaces the persona.
+    Conversation {
+        id: String,
+        system: Option<String>,
+        user: String,
+        params: GenerateParams,
+    },
     /// A raw continuation of `prompt`.
     Complete {
         prompt: String,
@@ -44,6 +54,9 @@ pub enum Job {
 #[derive(Debug)]
 pub enum Out {
     Guard(GuardReport),
+    /// A generated token's log-probability entry, in the chat API's shape:
+    /// `{"token", "logprob", "bytes", "top_logprobs": [{"token", "logprob", "bytes"}]}`.
+    Logprob(serde_json::Value),
     Text(String),
     /// The answer leaked the system prompt; what was streamed is to be disregarded.
     Withheld,
@@ -63,6 +76,8 @@ pub struct Summary {
     pub tokens_per_s: f64,
     pub dropped_turns: usize,
     pub guard: Option<GuardReport>,
+    /// The stored conversation the turn belongs to.
+    pub conversation_id: Option<String>,
 }
 
 struct Request {
@@ -92,6 +107,12 @@ pub struct WorkerOptions {
     pub queue: usize,
     pub guard: GuardOptions,
     pub context: Option<usize>,
+    /// Where conversations with an id are stored (`None`: the user's data directory) and the
+    /// model they are stored with.
+    pub store: Option<std::path::PathBuf>,
+    pub model: Option<ModelRecord>,
+    /// Conversation sessions a worker keeps in memory (each with its own KV cache).
+    pub max_conversations: usize,
 }
 
 impl Pool {
@@ -114,6 +135,8 @@ impl Pool {
                 .map_err(|e| Error::Internal(format!("cannot set up a session: {e}")))?;
             let mut w = Worker {
                 pipeline: pipeline.clone(),
+                opts: opts.clone(),
+                conversations: Vec::new(),
                 session,
                 cache: pipeline.model.lm().new_cache(),
                 cached_ids: Vec::new(),
@@ -174,6 +197,10 @@ impl Pool {
 
 struct Worker {
     pipeline: Arc<Pipeline>,
+    opts: WorkerOptions,
+    /// Sessions of stored conversations, most recently used last: one per conversation id, so
+    /// that no cache is ever shared between conversations.
+    conversations: Vec<(String, Session)>,
     session: Session,
     /// The cache and ids of raw completions.
     cache: Cache,
@@ -200,6 +227,12 @@ impl Worker {
                     user,
                     params,
                 } => self.chat(&history, &user, params, &req.cancel, &req.tx),
+                Job::Conversation {
+                    id,
+                    system,
+                    user,
+                    params,
+                } => self.conversation(&id, system, &user, params, &req.cancel, &req.tx),
                 Job::Complete { prompt, params } => {
                     self.complete(&prompt, &params, &req.cancel, &req.tx)
                 }
@@ -231,31 +264,68 @@ impl Worker {
     ) -> Result<Summary> {
         self.session.set_history(history).map_err(chat_error)?;
         *self.session.params_mut() = params;
-        let reply = self
-            .session
-            .send(user, Some(cancel), &mut |ev| {
-                let out = match ev {
-                    ChatEvent::Text(t) => Out::Text(t.to_owned()),
-                    ChatEvent::Guard(r) => Out::Guard(r.clone()),
-                    ChatEvent::Withheld => Out::Withheld,
-                    _ => return,
+        let tok = &self.pipeline.tokenizer;
+        turn(&mut self.session, tok, user, cancel, tx)
+    }
+
+    /// A turn of stored conversation `id`: its session from memory, else resumed from the
+    /// store, else new.
+    fn conversation(
+        &mut self,
+        id: &str,
+        system: Option<String>,
+        user: &str,
+        params: GenerateParams,
+        cancel: &CancelToken,
+        tx: &UnboundedSender<Out>,
+    ) -> Result<Summary> {
+        let mut session = match self.conversations.iter().position(|(k, _)| k == id) {
+            Some(i) => self.conversations.remove(i).1,
+            None => self.open_conversation(id)?,
+        };
+        if let Some(system) = system {
+            if session.system() != Some(system.as_str()) {
+                session.set_system(system);
+            }
+        }
+        *session.params_mut() = params;
+        let result = turn(&mut session, &self.pipeline.tokenizer, user, cancel, tx).map(|mut s| {
+            s.conversation_id = Some(id.to_owned());
+            s
+        });
+        self.conversations.push((id.to_owned(), session));
+        if self.conversations.len() > self.opts.max_conversations.max(1) {
+            self.conversations.remove(0);
+        }
+        result
+    }
+
+    fn open_conversation(&self, id: &str) -> Result<Session> {
+        let open = || match &self.opts.store {
+            Some(path) => Store::open(path),
+            None => Store::open_default(),
+        };
+        let store = open().map_err(|e| Error::Internal(format!("conversation store: {e}")))?;
+        let model = self.opts.model.clone().unwrap_or(ModelRecord {
+            path: String::new(),
+            fingerprint: String::new(),
+        });
+        match store.load(id) {
+            Ok(conv) => Session::resume(self.pipeline.clone(), store, &conv, model)
+                .map_err(|e| Error::Internal(format!("cannot resume {id}: {e}"))),
+            Err(samtal_chat::Error::NoConversation(_)) => {
+                let session_opts = SessionOptions {
+                    guard: self.opts.guard.clone(),
+                    context: self.opts.context,
+                    ..SessionOptions::default()
                 };
-                if tx.send(out).is_err() {
-                    cancel.cancel();
-                }
-            })
-            .map_err(chat_error)?;
-        Ok(Summary {
-            text: reply.text,
-            finish_reason: reply.finish_reason,
-            prompt_tokens: reply.prompt_tokens,
-            prefill_tokens: reply.prefill_tokens,
-            completion_tokens: reply.generated_tokens,
-            ttft_ms: reply.ttft_ms,
-            tokens_per_s: reply.tokens_per_s,
-            dropped_turns: reply.dropped_turns,
-            guard: reply.guard,
-        })
+                let mut s = Session::new(self.pipeline.clone(), session_opts)
+                    .map_err(|e| Error::Internal(format!("cannot set up a session: {e}")))?;
+                s.save_to(store, id, model);
+                Ok(s)
+            }
+            Err(e) => Err(Error::Internal(format!("conversation store: {e}"))),
+        }
     }
 
     fn complete(
@@ -308,8 +378,19 @@ impl Worker {
         let mut ttft = None;
         let out = generator.generate(&mut self.cache, &ids, &params, Some(cancel), &mut |ev| {
             let text = match ev {
-                Event::Token { text, .. } => {
+                Event::Token {
+                    id,
+                    text,
+                    logprob,
+                    top,
+                } => {
                     ttft.get_or_insert_with(|| t0.elapsed());
+                    if let Some(lp) = logprob {
+                        let e = logprob_entry(&p.tokenizer, id, lp, top);
+                        if tx.send(Out::Logprob(e)).is_err() {
+                            cancel.cancel();
+                        }
+                    }
                     text
                 }
                 Event::Flush { text } => text,
@@ -350,8 +431,64 @@ impl Worker {
             },
             dropped_turns: 0,
             guard: None,
+            conversation_id: None,
         })
     }
+}
+
+/// Sends `user` in `session`, forwarding its events; the reply as a summary.
+fn turn(
+    session: &mut Session,
+    tok: &samtal_tokenizer::Tokenizer,
+    user: &str,
+    cancel: &CancelToken,
+    tx: &UnboundedSender<Out>,
+) -> Result<Summary> {
+    let reply = session
+        .send(user, Some(cancel), &mut |ev| {
+            let out = match ev {
+                ChatEvent::Text(t) => Out::Text(t.to_owned()),
+                ChatEvent::Logprob { id, logprob, top } => {
+                    Out::Logprob(logprob_entry(tok, id, logprob, top))
+                }
+                ChatEvent::Guard(r) => Out::Guard(r.clone()),
+                ChatEvent::Withheld => Out::Withheld,
+                _ => return,
+            };
+            if tx.send(out).is_err() {
+                cancel.cancel();
+            }
+        })
+        .map_err(chat_error)?;
+    Ok(Summary {
+        text: reply.text,
+        finish_reason: reply.finish_reason,
+        prompt_tokens: reply.prompt_tokens,
+        prefill_tokens: reply.prefill_tokens,
+        completion_tokens: reply.generated_tokens,
+        ttft_ms: reply.ttft_ms,
+        tokens_per_s: reply.tokens_per_s,
+        dropped_turns: reply.dropped_turns,
+        guard: reply.guard,
+        conversation_id: None,
+    })
+}
+
+/// One token's entry in OpenAI's chat logprobs shape.
+fn logprob_entry(
+    tok: &samtal_tokenizer::Tokenizer,
+    id: u32,
+    logprob: f32,
+    top: &[(u32, f32)],
+) -> serde_json::Value {
+    let piece = |id: u32| tok.decode(&[id], false).unwrap_or_default();
+    let one = |id: u32, lp: f32| {
+        let t = piece(id);
+        serde_json::json!({"token": t, "logprob": lp, "bytes": t.as_bytes()})
+    };
+    let mut e = one(id, logprob);
+    e["top_logprobs"] = top.iter().map(|&(i, lp)| one(i, lp)).collect();
+    e
 }
 
 /// A session error as an API error: what the client asked for is a 400, the rest is internal.

@@ -25,6 +25,12 @@ fn pipeline() -> Arc<Pipeline> {
     .clone()
 }
 
+fn store_path() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("samtal-server-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join("conversations.sqlite3")
+}
+
 fn state(api_key: Option<&str>) -> AppState {
     let config = Config {
         model_id: "tiny".into(),
@@ -34,6 +40,9 @@ fn state(api_key: Option<&str>) -> AppState {
             queue: 64,
             guard: GuardOptions::default(),
             context: None,
+            store: Some(store_path()),
+            model: None,
+            max_conversations: 4,
         },
         limits: Limits {
             max_body_bytes: 1 << 20,
@@ -167,6 +176,108 @@ async fn chat_completion_whole_and_streamed() {
 }
 
 #[tokio::test]
+async fn conversation_ids_keep_the_history_on_the_server() {
+    let s = state(None);
+    let turn = |text: &str| json!({"messages": [{"role": "user", "content": text}], "max_tokens": 4, "seed": 1, "conversation_id": "conv-1"});
+    let (st, a) = post(&s, "/v1/chat/completions", turn("First question")).await;
+    assert_eq!(st, StatusCode::OK, "{a}");
+    assert_eq!(a["samtal"]["conversation_id"], "conv-1");
+    let (st, b) = post(&s, "/v1/chat/completions", turn("Second question")).await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    // The second prompt holds the first exchange, of which only the new turn was prefilled.
+    assert!(
+        b["usage"]["prompt_tokens"].as_u64().unwrap()
+            > a["usage"]["prompt_tokens"].as_u64().unwrap()
+    );
+    assert!(
+        b["samtal"]["prefill_tokens"].as_u64().unwrap()
+            < b["usage"]["prompt_tokens"].as_u64().unwrap()
+    );
+    // Stored: both exchanges.
+    let store = samtal_chat::store::Store::open(&store_path()).unwrap();
+    let conv = store.load("conv-1").unwrap();
+    assert_eq!(conv.turns.len(), 4);
+    assert_eq!(conv.turns[2].text, "Second question");
+    // Another id never sees this conversation's cache or history.
+    let mut other = turn("First question");
+    other["conversation_id"] = json!("conv-2");
+    let (_, c) = post(&s, "/v1/chat/completions", other).await;
+    assert_eq!(c["usage"]["prompt_tokens"], a["usage"]["prompt_tokens"]);
+    assert_eq!(c["samtal"]["prefill_tokens"], c["usage"]["prompt_tokens"]);
+    // A history sent with an id, or a bad id, is refused.
+    let mut bad = turn("x");
+    bad["messages"] = json!([{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}, {"role": "user", "content": "c"}]);
+    let (st, _) = post(&s, "/v1/chat/completions", bad).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    let mut bad = turn("x");
+    bad["conversation_id"] = json!("../etc/passwd");
+    let (st, _) = post(&s, "/v1/chat/completions", bad).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn logprobs_of_chosen_tokens_and_alternatives() {
+    let s = state(None);
+    let mut req = chat("Hello");
+    req["temperature"] = json!(0);
+    req["logprobs"] = json!(true);
+    req["top_logprobs"] = json!(2);
+    let (st, v) = post(&s, "/v1/chat/completions", req.clone()).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let content = v["choices"][0]["logprobs"]["content"].as_array().unwrap();
+    assert_eq!(
+        content.len() as u64,
+        v["usage"]["completion_tokens"].as_u64().unwrap()
+    );
+    for e in content {
+        let lp = e["logprob"].as_f64().unwrap();
+        let top = e["top_logprobs"].as_array().unwrap();
+        assert_eq!(top.len(), 2);
+        assert!(lp <= 0.0);
+        // Greedy: the chosen token is the most likely one.
+        assert_eq!(top[0]["logprob"].as_f64().unwrap(), lp, "{e}");
+        assert!(top[1]["logprob"].as_f64().unwrap() <= lp);
+    }
+    // Streamed: the same entries, spread over the chunks.
+    req["stream"] = json!(true);
+    let (_, body) = call(
+        &s,
+        "POST",
+        "/v1/chat/completions",
+        Body::from(req.to_string()),
+        None,
+    )
+    .await;
+    let n: usize = String::from_utf8(body)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.strip_prefix("data: "))
+        .filter(|d| *d != "[DONE]")
+        .map(|d| serde_json::from_str::<Value>(d).unwrap())
+        .map(|c| {
+            c["choices"][0]["logprobs"]["content"]
+                .as_array()
+                .map_or(0, Vec::len)
+        })
+        .sum();
+    assert_eq!(n, content.len());
+    // Completions: the legacy lists.
+    let (st, v) = post(
+        &s,
+        "/v1/completions",
+        json!({"prompt": "a b", "max_tokens": 4, "logprobs": 1}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let lp = &v["choices"][0]["logprobs"];
+    assert_eq!(
+        lp["tokens"].as_array().unwrap().len(),
+        lp["token_logprobs"].as_array().unwrap().len()
+    );
+    assert_eq!(lp["top_logprobs"][0].as_object().unwrap().len(), 1);
+}
+
+#[tokio::test]
 async fn completions_models_health_metrics() {
     let s = state(None);
     let (st, v) = post(
@@ -208,6 +319,9 @@ async fn completions_models_health_metrics() {
             queue: 1,
             guard: GuardOptions::default(),
             context: None,
+            store: None,
+            model: None,
+            max_conversations: 1,
         },
         limits: Limits::default(),
         cors_origin: None,
@@ -310,7 +424,7 @@ async fn hostile_requests_get_clean_errors() {
         json!({"messages": [{"role": "user", "content": "hi"}], "stop": ["x".repeat(10_000)]}).to_string().into_bytes(),
         json!({"messages": [{"role": "user", "content": "hi"}], "n": 3}).to_string().into_bytes(),
         json!({"messages": [{"role": "user", "content": "hi"}], "response_format": {"type": "json_object"}}).to_string().into_bytes(),
-        json!({"messages": [{"role": "user", "content": "hi"}], "logprobs": true, "top_logprobs": 3}).to_string().into_bytes(),
+        json!({"messages": [{"role": "user", "content": "hi"}], "logprobs": true, "top_logprobs": 50}).to_string().into_bytes(),
         json!({"messages": [{"role": "assistant", "content": "hi"}]}).to_string().into_bytes(),
         json!({"messages": [{"role": "user", "content": "a"}, {"role": "user", "content": "b"}]}).to_string().into_bytes(),
         json!({"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": "x"}]}]}).to_string().into_bytes(),

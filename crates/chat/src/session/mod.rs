@@ -246,8 +246,16 @@ impl Session {
                 return;
             }
             let text = match ev {
-                Event::Token { text, .. } => {
+                Event::Token {
+                    id,
+                    text,
+                    logprob,
+                    top,
+                } => {
                     ttft.get_or_insert_with(|| t0.elapsed());
+                    if let Some(logprob) = logprob {
+                        on_event(ChatEvent::Logprob { id, logprob, top });
+                    }
                     text
                 }
                 Event::Flush { text } => text,
@@ -497,8 +505,18 @@ impl Session {
 
     /// The prompt the next [`Session::send`] of `user_text` would start from, before fitting it
     /// to the context budget: its text and token ids.
+    /// A message the guard would flag comes with its note, as [`Session::send`] writes it.
     pub fn prompt_for(&self, user_text: &str) -> Result<(String, Vec<u32>)> {
-        self.prompt(&Message::user(user_text))
+        let flagged = self
+            .guard
+            .check(user_text)
+            .is_some_and(|r| r.verdict == Verdict::Flag);
+        let m = if flagged {
+            Message::user(mark_untrusted(user_text))
+        } else {
+            Message::user(user_text)
+        };
+        self.prompt(&m)
     }
 
     /// Stop strings the format adds to every turn.

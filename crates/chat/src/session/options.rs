@@ -116,6 +116,13 @@ pub enum ChatEvent<'a> {
     /// Answer text, streamed as it is generated. The deltas concatenate to the reply's text, up
     /// to whitespace the transcript format trims from the end.
     Text(&'a str),
+    /// With `logprobs` set in the generation settings: a generated token's log-probability and
+    /// the most likely alternatives (sent before the token's text, which may be held back).
+    Logprob {
+        id: u32,
+        logprob: f32,
+        top: &'a [(u32, f32)],
+    },
     /// Whole exchanges were dropped to fit the context budget, freeing `tokens` prompt tokens.
     Dropped { turns: usize, tokens: usize },
     /// The guard flagged or blocked the message (sent before any answer text).

@@ -222,6 +222,33 @@ pub fn argmax(logits: &[f32]) -> u32 {
 }
 
 /// `log_softmax(logits)[i]`.
+/// The `n` most likely tokens of `logits` with their log-probabilities, most likely first (ties
+/// by lower id).
+pub fn top_logprobs(logits: &[f32], n: usize) -> Vec<(u32, f32)> {
+    if n == 0 {
+        return Vec::new();
+    }
+    let mut top: Vec<(u32, f32)> = Vec::with_capacity(n + 1);
+    for (i, &l) in logits.iter().enumerate() {
+        if !l.is_finite() || (top.len() == n && top.last().is_some_and(|t| l <= t.1)) {
+            continue;
+        }
+        let at = top.partition_point(|t| t.1 >= l);
+        top.insert(at, (i as u32, l));
+        top.truncate(n);
+    }
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let z: f64 = logits
+        .iter()
+        .filter(|l| l.is_finite())
+        .map(|l| ((l - max) as f64).exp())
+        .sum();
+    let lz = z.ln();
+    top.into_iter()
+        .map(|(i, l)| (i, ((l - max) as f64 - lz) as f32))
+        .collect()
+}
+
 pub fn log_softmax_at(logits: &[f32], i: usize) -> f32 {
     let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     let z: f64 = logits

@@ -44,6 +44,7 @@ fn extra(s: &Summary, withheld: bool) -> Value {
         "tokens_per_s": s.tokens_per_s,
         "withheld": withheld,
         "dropped_turns": s.dropped_turns,
+        "conversation_id": s.conversation_id,
     })
 }
 
@@ -75,13 +76,43 @@ impl Shape {
         v
     }
 
-    fn whole(&self, s: &Summary, withheld: bool) -> Value {
+    /// A choice's `logprobs`: `{"content": [...]}` for chat, the legacy lists for completions.
+    fn logprobs(&self, entries: &[Value]) -> Value {
+        if entries.is_empty() {
+            return Value::Null;
+        }
+        match self.kind {
+            Kind::Chat => json!({"content": entries}),
+            Kind::Completion => {
+                let mut offset = 0;
+                let mut offsets = Vec::new();
+                for e in entries {
+                    offsets.push(offset);
+                    offset += e["token"].as_str().map_or(0, str::len);
+                }
+                json!({
+                    "tokens": entries.iter().map(|e| e["token"].clone()).collect::<Vec<_>>(),
+                    "token_logprobs": entries.iter().map(|e| e["logprob"].clone()).collect::<Vec<_>>(),
+                    "top_logprobs": entries.iter().map(|e| {
+                        let m: serde_json::Map<String, Value> = e["top_logprobs"].as_array()
+                            .map(|a| a.iter().filter_map(|t| Some((t["token"].as_str()?.to_owned(), t["logprob"].clone()))).collect())
+                            .unwrap_or_default();
+                        Value::Object(m)
+                    }).collect::<Vec<_>>(),
+                    "text_offset": offsets,
+                })
+            }
+        }
+    }
+
+    fn whole(&self, s: &Summary, withheld: bool, entries: &[Value]) -> Value {
         let fr = finish_reason(s.finish_reason);
+        let lp = self.logprobs(entries);
         let choice = match self.kind {
-            Kind::Chat => json!({"index": 0, "finish_reason": fr, "logprobs": null,
+            Kind::Chat => json!({"index": 0, "finish_reason": fr, "logprobs": lp,
                                  "message": {"role": "assistant", "content": s.text}}),
             Kind::Completion => {
-                json!({"index": 0, "finish_reason": fr, "logprobs": null, "text": s.text})
+                json!({"index": 0, "finish_reason": fr, "logprobs": lp, "text": s.text})
             }
         };
         let object = match self.kind {
@@ -118,12 +149,14 @@ pub async fn run(
     };
     if !stream {
         let mut withheld = false;
+        let mut entries = Vec::new();
         while let Some(out) = rx.recv().await {
             match out {
                 Out::Withheld => withheld = true,
+                Out::Logprob(e) => entries.push(e),
                 Out::Done(s) => {
                     drop(guard);
-                    return Ok(axum::Json(shape.whole(&s, withheld)).into_response());
+                    return Ok(axum::Json(shape.whole(&s, withheld, &entries)).into_response());
                 }
                 Out::Failed(e) => return Err(e),
                 Out::Guard(_) | Out::Text(_) => {}
@@ -150,14 +183,28 @@ pub async fn run(
         }
         let mut withheld = false;
         let mut streamed = false;
+        // Log-probabilities ride on the next chunk with text (text may be held back).
+        let mut pending: Vec<Value> = Vec::new();
+        let with_lp = |mut chunk: Value, pending: &mut Vec<Value>| {
+            if !pending.is_empty() {
+                chunk["choices"][0]["logprobs"] = shape.logprobs(pending);
+                pending.clear();
+            }
+            chunk
+        };
         while let Some(out) = rx.recv().await {
             let ok = match out {
+                Out::Logprob(e) => {
+                    pending.push(e);
+                    true
+                }
                 Out::Guard(g) => {
                     send(shape.chunk(json!({}), None, Some(json!({"guard": g})))).await
                 }
                 Out::Text(t) => {
                     streamed = true;
-                    send(shape.chunk(json!({"content": t}), None, None)).await
+                    let c = with_lp(shape.chunk(json!({"content": t}), None, None), &mut pending);
+                    send(c).await
                 }
                 Out::Withheld => {
                     withheld = true;
