@@ -136,3 +136,102 @@ fn serves_answers_errors_and_stops_cleanly_on_sigterm() {
     let status = srv.child.wait().unwrap();
     assert!(status.success(), "{status:?}");
 }
+
+/// With the default model (long answers take a while): a full queue answers 429 with
+/// Retry-After, and a streaming client that goes away stops its generation.
+#[test]
+fn a_full_queue_is_429_and_a_gone_client_is_cancelled() {
+    let Some(model) = std::env::var_os("SAMTAL_MODEL") else {
+        eprintln!("\n!!! SKIP: set SAMTAL_MODEL to the default model to run this test\n");
+        return;
+    };
+    let model = model.to_string_lossy().into_owned();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_samtal"))
+        .args([
+            "serve",
+            "--port",
+            "0",
+            "--parallel",
+            "1",
+            "--queue",
+            "0",
+            "--model",
+            &model,
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut addr = String::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some(a) = line.strip_prefix("samtal serve: listening on http://") {
+            addr = a.to_owned();
+        }
+        if line.contains("ready") {
+            break;
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    let srv = Server { child, addr };
+    let addr = srv.addr.clone();
+
+    let body = r#"{"messages":[{"role":"user","content":"Write a very long story about a dragon and a knight."}],"max_tokens":2000,"stream":true,"temperature":0}"#;
+    let mut long = TcpStream::connect(&addr).unwrap();
+    long.write_all(
+        format!(
+            "POST /v1/chat/completions HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    // Wait for the first content chunk: the only worker is busy from here on.
+    let mut reader = BufReader::new(long.try_clone().unwrap());
+    let mut line = String::new();
+    while reader.read_line(&mut line).unwrap() > 0 && !line.contains("\"content\":\"") {
+        line.clear();
+    }
+    let (st, busy) = request(
+        &addr,
+        "POST",
+        "/v1/chat/completions",
+        r#"{"messages":[{"role":"user","content":"hi"}],"max_tokens":2}"#,
+        &[],
+    );
+    assert_eq!(st, 429, "{busy}");
+    assert!(busy.contains("rate_limit_exceeded"));
+
+    // The client goes away: generation stops well before 2,000 tokens.
+    drop(reader);
+    drop(long);
+    let generated = || -> u64 {
+        let (_, m) = request(&addr, "GET", "/metrics", "", &[]);
+        m.lines()
+            .find_map(|l| l.strip_prefix("samtal_generated_tokens_total "))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0)
+    };
+    let mut last = u64::MAX;
+    for _ in 0..100 {
+        std::thread::sleep(Duration::from_millis(200));
+        let now = generated();
+        if now > 0 && now == last {
+            break;
+        }
+        last = now;
+    }
+    assert!(
+        last > 0 && last < 1500,
+        "{last} tokens generated after the client left"
+    );
+    let (st, _) = request(
+        &addr,
+        "POST",
+        "/v1/chat/completions",
+        r#"{"messages":[{"role":"user","content":"hi"}],"max_tokens":2}"#,
+        &[],
+    );
+    assert_eq!(st, 200);
+}
