@@ -7,7 +7,7 @@
 //! - [`policy`]: what a deployment does with a score (`off`, `flag`, `block`);
 //! - [`leak`]: a per-session canary and a verbatim-span check on replies;
 //! - [`eval`]: the figures `samtal guard eval` reports;
-//! - [`normalize`]: the normal form that every match is made on (NFKC, invisible characters
+//! - [`normalize`](mod@normalize): the normal form that every match is made on (NFKC, invisible characters
 //!   removed, look-alikes folded, lower case).
 
 pub mod detect;

@@ -9,7 +9,7 @@
 //!   that the tokenizer reads as ordinary text (Llama-2's `[INST]` and `<<SYS>>`, Zephyr's
 //!   `<|user|>` on a tokenizer without them as special tokens). Typed by a user, they would give
 //!   exactly the tokens of a real turn. These are escaped here, matched on the normal form of
-//!   [`crate::normalize`] (any case, spacing, look-alikes, invisible characters, full width).
+//!   [`crate::normalize`](mod@crate::normalize) (any case, spacing, look-alikes, invisible characters, full width).
 //!
 //! Escaping keeps what the user wrote readable: a label line gets the e-mail quote prefix `"> "`,
 //! and a marker has its ASCII brackets replaced by full-width ones (`[INST]` → `［INST］`), which

@@ -103,49 +103,58 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// Serves `state` on `addr` until SIGTERM or Ctrl-C, then stops accepting, lets in-flight
-/// requests finish (up to `grace`), and returns.
+/// requests finish for up to `grace`, and returns.
 pub async fn serve(state: AppState, addr: SocketAddr, grace: Duration) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     eprintln!(
         "samtal serve: listening on http://{}",
         listener.local_addr()?
     );
-    let shutdown = async {
-        let ctrl_c = tokio::signal::ctrl_c();
-        #[cfg(unix)]
-        {
-            let mut term =
-                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                    Ok(t) => t,
-                    Err(_) => {
-                        let _ = ctrl_c.await;
-                        return;
-                    }
-                };
-            tokio::select! {
-                _ = ctrl_c => {},
-                _ = term.recv() => {},
-            }
+    let stopping = Arc::new(tokio::sync::Notify::new());
+    let shutdown = {
+        let stopping = stopping.clone();
+        async move {
+            wait_for_signal().await;
+            eprintln!("samtal serve: shutting down (in-flight requests get {grace:?})");
+            stopping.notify_waiters();
         }
-        #[cfg(not(unix))]
-        {
-            let _ = ctrl_c.await;
-        }
-        eprintln!("samtal serve: shutting down");
     };
-    let server = axum::serve(listener, app(state.clone())).with_graceful_shutdown(shutdown);
-    let result = server.await;
-    // In-flight generations end by themselves (bounded answers); give them `grace`.
-    if let Some(l) = state.loaded.get() {
-        let pool = &l.pool;
-        let _ = tokio::time::timeout(grace, async {
-            while pool.queued() > 0 {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-        })
-        .await;
+    let server = axum::serve(listener, app(state)).with_graceful_shutdown(shutdown);
+    // After the signal, requests in flight may finish within `grace`; then the process ends
+    // and they are cancelled (every completed exchange is already committed to the store).
+    let deadline = async {
+        stopping.notified().await;
+        tokio::time::sleep(grace).await;
+    };
+    tokio::select! {
+        r = server => r,
+        () = deadline => {
+            eprintln!("samtal serve: deadline reached, cancelling what is left");
+            Ok(())
+        }
     }
-    result
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(t) => t,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 /// Runs the server on its own runtime: binds `addr` at once (so `/health` answers 503 while the

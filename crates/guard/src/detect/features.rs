@@ -1,6 +1,6 @@
 //! Hashed n-gram features of normalised text (the "hashing trick": no vocabulary to store).
 //!
-//! A text in normal form (see [`crate::normalize`]) gives
+//! A text in normal form (see [`crate::normalize`](mod@crate::normalize)) gives
 //! - character n-grams of each word (the text split at spaces) padded with one space at each
 //!   end, for n in `char_n`, over Unicode scalar values: word starts and ends are features;
 //! - word n-grams over its tokens (maximal runs of letters, digits and `_`), for n in `word_n`.

@@ -2,7 +2,7 @@
 //! instructions, hijack the conversation or extract the hidden prompt.
 //!
 //! Layers, combined in one logistic regression so that the score is one calibrated probability:
-//! 1. normal form ([`crate::normalize`]): width, case, look-alikes and invisible characters
+//! 1. normal form ([`crate::normalize`](mod@crate::normalize)): width, case, look-alikes and invisible characters
 //!    cannot hide a phrase;
 //! 2. hashed character and word n-grams ([`features`]), learned from the training set;
 //! 3. hand-written multilingual patterns ([`rules`]), each one more input of the regression

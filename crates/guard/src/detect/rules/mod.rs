@@ -1,7 +1,7 @@
 //! Hand-written patterns for the moves injections make, in several languages: override the
 //! instructions, extract the hidden prompt, force the output, smuggle a role or turn marker,
 //! switch to an unrestricted "mode", hide the payload. They run on text in normal form (see
-//! [`crate::normalize`]); the non-ASCII letters of each pattern go through the same normal form
+//! [`crate::normalize`](mod@crate::normalize)); the non-ASCII letters of each pattern go through the same normal form
 //! before compiling, so that patterns for Cyrillic-script languages match text whose look-alike
 //! letters were folded.
 //!
