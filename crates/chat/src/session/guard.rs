@@ -6,7 +6,12 @@ use std::sync::{Arc, OnceLock};
 use samtal_guard::{Detector, LeakCheck, Mode, Policy, Verdict};
 use serde::{Deserialize, Serialize};
 
-use crate::{Error, Result};
+use std::time::Instant;
+
+use samtal_generation::FinishReason;
+
+use super::Session;
+use crate::{Error, Message, Reply, Result};
 
 /// How a session guards itself (stored with a conversation, so that a resumed one keeps its
 /// settings and canary).
@@ -157,5 +162,41 @@ impl SessionGuard {
             Some(l) => format!("{system}\n\n{}", l.canary_line()),
             None => system.to_owned(),
         }
+    }
+}
+
+impl Session {
+    /// The turn of a blocked message: the fixed answer, stored and kept in the conversation
+    /// but never shown to the model.
+    pub(super) fn answer_blocked(
+        &mut self,
+        user: Message,
+        report: Option<GuardReport>,
+        t0: Instant,
+    ) -> Result<Reply> {
+        let text = samtal_guard::policy::BLOCKED_REPLY.to_owned();
+        let reply = Reply {
+            text: text.clone(),
+            finish_reason: FinishReason::ContentFilter,
+            guard: report,
+            prompt_tokens: 0,
+            prefill_tokens: 0,
+            generated_tokens: 0,
+            ttft_ms: t0.elapsed().as_secs_f64() * 1e3,
+            tokens_per_s: 0.0,
+            dropped_turns: 0,
+            seed: 0,
+            token_ids: Vec::new(),
+        };
+        self.persist_exchange(&user, &reply, Mark::Blocked)?;
+        self.turns.push(user);
+        self.turns.push(Message::assistant(text));
+        self.marks.push(Mark::Blocked);
+        Ok(reply)
+    }
+
+    /// The guard's mark on each completed exchange.
+    pub fn marks(&self) -> &[Mark] {
+        &self.marks
     }
 }

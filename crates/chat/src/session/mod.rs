@@ -15,6 +15,7 @@
 //!    [`ChatEvent::Text`], and stored as the assistant message.
 
 mod guard;
+mod history;
 mod options;
 mod persist;
 
@@ -354,40 +355,6 @@ impl Session {
         Ok(reply)
     }
 
-    /// The turn of a blocked message: the fixed answer, stored and kept in the conversation
-    /// but never shown to the model.
-    fn answer_blocked(
-        &mut self,
-        user: Message,
-        report: Option<GuardReport>,
-        t0: Instant,
-    ) -> Result<Reply> {
-        let text = samtal_guard::policy::BLOCKED_REPLY.to_owned();
-        let reply = Reply {
-            text: text.clone(),
-            finish_reason: FinishReason::ContentFilter,
-            guard: report,
-            prompt_tokens: 0,
-            prefill_tokens: 0,
-            generated_tokens: 0,
-            ttft_ms: t0.elapsed().as_secs_f64() * 1e3,
-            tokens_per_s: 0.0,
-            dropped_turns: 0,
-            seed: 0,
-            token_ids: Vec::new(),
-        };
-        self.persist_exchange(&user, &reply, Mark::Blocked)?;
-        self.turns.push(user);
-        self.turns.push(Message::assistant(text));
-        self.marks.push(Mark::Blocked);
-        Ok(reply)
-    }
-
-    /// The guard's mark on each completed exchange.
-    pub fn marks(&self) -> &[Mark] {
-        &self.marks
-    }
-
     /// Removes the last exchange; returns whether there was one.
     pub fn undo(&mut self) -> bool {
         if self.turns.len() < 2 {
@@ -407,45 +374,6 @@ impl Session {
         self.marks.clear();
         self.window_start = 0;
         self.forget_saved_from(0);
-    }
-
-    /// Replaces the conversation with `messages` (an optional leading system message, then
-    /// user and assistant messages alternating, starting with a user message), keeping the KV
-    /// cache: the next turn reuses whatever prefix of it the new prompt shares, checked token by
-    /// token. This is how a stateless API request becomes a turn.
-    pub fn set_history(&mut self, messages: &[Message]) -> Result<()> {
-        let (system, rest) = match messages.first() {
-            Some(m) if m.role == "system" => (Some(m.content.clone()), &messages[1..]),
-            _ => (None, messages),
-        };
-        let mut turns = Vec::with_capacity(rest.len());
-        for (i, m) in rest.iter().enumerate() {
-            let want = if i % 2 == 0 { "user" } else { "assistant" };
-            if m.role != want {
-                return Err(Error::InvalidOption {
-                    name: "messages",
-                    message: format!(
-                        "message {} has role {:?} where {want:?} was expected (after an optional \
-                         system message, user and assistant messages must alternate)",
-                        i + usize::from(system.is_some()),
-                        m.role
-                    ),
-                });
-            }
-            turns.push(m.clone());
-        }
-        if turns.len() % 2 != 0 {
-            return Err(Error::InvalidOption {
-                name: "messages",
-                message: "the history must end with an assistant message".into(),
-            });
-        }
-        self.set_system(system.unwrap_or_default());
-        self.marks = vec![Mark::Ok; turns.len() / 2];
-        self.turns = turns;
-        self.window_start = 0;
-        self.forget_saved_from(0);
-        Ok(())
     }
 
     /// Replaces the system prompt (the persona); an empty text removes it.
