@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 use clap::Args;
-use samtal_engine::{DType, Device, LoadOptions};
+use samtal_engine::{DType, Device, LoadOptions, Precision};
 use samtal_generation::Pipeline;
 
 #[derive(Args, Debug, Clone)]
@@ -17,6 +17,10 @@ pub struct ModelArgs {
     /// Element type for dense weights: auto (as stored), f32, f16 or bf16.
     #[arg(long, default_value = "auto")]
     pub dtype: DType,
+    /// How activations meet quantized weights: q8 (8-bit integer products, like llama.cpp) or
+    /// f32 (slower; logits equal transformers' on the dequantized weights).
+    #[arg(long, default_value = "q8")]
+    pub precision: Precision,
     /// Worker threads [default: all cores].
     #[arg(long, short = 't')]
     pub threads: Option<usize>,
@@ -39,6 +43,7 @@ impl ModelArgs {
         let opts = LoadOptions {
             dtype: self.dtype,
             device: self.device,
+            precision: self.precision,
         };
         Ok(Pipeline::load(path, &opts)?)
     }

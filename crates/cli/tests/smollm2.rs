@@ -1,7 +1,11 @@
-//! Parity on the default model, SmolLM2-135M-Instruct Q4_1, against transformers on its
-//! dequantized weights (fixtures/golden/smollm2, made by scripts/make_smollm2_goldens.py):
-//! perplexity, and greedy answers to chat prompts (whose prompt ids are checked too), through the
-//! `samtal` binary. Tokenization and template goldens are tested in the tokenizer and chat crates.
+//! Parity on the default model, SmolLM2-135M-Instruct Q4_1, through the `samtal` binary: on the
+//! f32 path (`--precision f32`) against transformers on its dequantized weights
+//! (fixtures/golden/smollm2, made by scripts/make_smollm2_goldens.py), perplexity and greedy
+//! answers to chat prompts (whose prompt ids are checked too); on the default 8-bit path,
+//! perplexity against both transformers and llama.cpp (llama_cpp_perplexity.json, made by
+//! scripts/make_llama_cpp_goldens.py --smollm2). The 8-bit path's logits and greedy answers are
+//! checked against llama.cpp in the engine's tests/default_model.rs. Tokenization and template
+//! goldens are tested in the tokenizer and chat crates.
 //!
 //! The model is found through `SAMTAL_MODEL` or the cache directory (`.ci/run` fetches it with
 //! `samtal pull`). Without it these tests print a loud SKIP and pass.
@@ -64,6 +68,8 @@ fn perplexity_within_one_percent_of_transformers() {
     let v = samtal_json(&[
         "perplexity",
         "--json",
+        "--precision",
+        "f32",
         "--model",
         model.to_str().unwrap(),
         file.to_str().unwrap(),
@@ -72,6 +78,30 @@ fn perplexity_within_one_percent_of_transformers() {
     let (got, want) = (v["ppl"].as_f64().unwrap(), g["ppl"].as_f64().unwrap());
     eprintln!("perplexity: samtal {got:.4}, transformers {want:.4}");
     assert!((got - want).abs() / want < 0.01, "{got} vs {want}");
+}
+
+/// The 8-bit path's quantization noise leaves perplexity within 1% of the exact figure, as it
+/// does llama.cpp's (36.60 against transformers' 36.40).
+#[test]
+fn perplexity_on_the_8_bit_path_within_one_percent_of_transformers_and_llama_cpp() {
+    let Some(model) = model() else { return };
+    let exact = golden("perplexity.json");
+    let llama = golden("llama_cpp_perplexity.json");
+    let file = root().join(exact["text_file"].as_str().unwrap());
+    let v = samtal_json(&[
+        "perplexity",
+        "--json",
+        "--model",
+        model.to_str().unwrap(),
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(v["tokens"], llama["tokens"]);
+    let got = v["ppl"].as_f64().unwrap();
+    for (name, g) in [("transformers", &exact), ("llama.cpp", &llama)] {
+        let want = g["ppl"].as_f64().unwrap();
+        eprintln!("8-bit perplexity: samtal {got:.4}, {name} {want:.4}");
+        assert!((got - want).abs() / want < 0.01, "{got} vs {name} {want}");
+    }
 }
 
 #[test]
@@ -84,6 +114,8 @@ fn greedy_answers_match_transformers() {
         let v = samtal_json(&[
             "generate",
             "--json",
+            "--precision",
+            "f32",
             "--model",
             model.to_str().unwrap(),
             "--temperature",

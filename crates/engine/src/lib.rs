@@ -29,6 +29,7 @@ use std::sync::Arc;
 
 pub use cache::Cache;
 pub use config::{Arch, Config};
+pub use kernels::Precision;
 pub use models::CausalLm;
 pub use weights::{Tensor, Weights};
 
@@ -154,6 +155,8 @@ impl std::str::FromStr for Device {
 pub struct LoadOptions {
     pub dtype: DType,
     pub device: Device,
+    /// How activations meet quantized weights (8-bit by default, like llama.cpp).
+    pub precision: Precision,
 }
 
 /// A loaded model: the network, shared, and the weights it came from (whose GGUF metadata also
@@ -167,6 +170,16 @@ pub struct Model {
 impl Model {
     /// Loads a GGUF file or a Hugging Face folder.
     pub fn load(path: &Path, opts: &LoadOptions) -> Result<Self> {
+        Self::load_with(path, opts, |_| ()).map(|(m, ())| m)
+    }
+
+    /// Loads a model and runs `alongside` on its weights at the same time (a tokenizer can be
+    /// built from the GGUF metadata while the weights are repacked).
+    pub fn load_with<T: Send>(
+        path: &Path,
+        opts: &LoadOptions,
+        alongside: impl FnOnce(&Weights) -> T + Send,
+    ) -> Result<(Self, T)> {
         match opts.device {
             Device::Auto | Device::Cpu => {}
             Device::Cuda => {
@@ -175,7 +188,7 @@ impl Model {
                 ))
             }
         }
-        Self::load_from(path, opts).map_err(|e| match e {
+        Self::load_from(path, opts, alongside).map_err(|e| match e {
             Error::MissingTensor(_) | Error::Shape { .. } => Error::InFile {
                 path: path.to_path_buf(),
                 source: Box::new(e),
@@ -184,22 +197,32 @@ impl Model {
         })
     }
 
-    fn load_from(path: &Path, opts: &LoadOptions) -> Result<Self> {
+    fn load_from<T: Send>(
+        path: &Path,
+        opts: &LoadOptions,
+        alongside: impl FnOnce(&Weights) -> T + Send,
+    ) -> Result<(Self, T)> {
         let weights = Weights::open(path)?;
         let cfg = match weights.gguf() {
             Some(g) => Config::from_gguf(&g.metadata, path, g.tensor("output.weight").is_some())?,
             None => Config::from_hf(&path.join("config.json"))?,
         };
-        let lm: Arc<dyn CausalLm> = match cfg.arch {
-            Arch::Gpt2 => Arc::new(models::gpt2::Gpt2::load(&cfg, &weights, opts.dtype)?),
-            Arch::Llama | Arch::Mistral | Arch::Qwen2 => {
-                Arc::new(models::llama::Llama::load(&cfg, &weights, opts.dtype)?)
-            }
+        let build = || -> Result<Arc<dyn CausalLm>> {
+            Ok(match cfg.arch {
+                Arch::Gpt2 => Arc::new(models::gpt2::Gpt2::load(&cfg, &weights, opts)?),
+                Arch::Llama | Arch::Mistral | Arch::Qwen2 => {
+                    Arc::new(models::llama::Llama::load(&cfg, &weights, opts)?)
+                }
+            })
         };
-        Ok(Self {
-            lm,
-            weights: Arc::new(weights),
-        })
+        let (lm, extra) = rayon::join(build, || alongside(&weights));
+        Ok((
+            Self {
+                lm: lm?,
+                weights: Arc::new(weights),
+            },
+            extra,
+        ))
     }
 
     /// The network.

@@ -47,6 +47,7 @@ fn check_all(simd: bool) {
             data: g.tensor_data(q),
             rows,
             cols,
+            packed: false,
         };
         let mut y = vec![0f32; rows];
         kernels::matmul(m, &x, &mut y);
@@ -59,6 +60,40 @@ fn check_all(simd: bool) {
         }
     }
     kernels::set_simd(true);
+}
+
+/// Packed matrices: every row unpacks to the reference dequantization.
+fn check_packed(simd: bool) {
+    kernels::set_simd(simd);
+    let g = fixture();
+    for name in ["q4_0", "q4_1", "q8_0"] {
+        let q = g.gguf.tensor(&format!("{name}.q")).expect("q tensor");
+        let want = f32s(g.tensor_data(g.gguf.tensor(&format!("{name}.f32")).expect("f32")));
+        let (rows, cols) = (q.dims[1] as usize, q.dims[0] as usize);
+        let packed = kernels::packed::pack(q.ty, g.tensor_data(q), rows, cols);
+        let m = MatRef {
+            ty: q.ty,
+            data: &packed,
+            rows,
+            cols,
+            packed: true,
+        };
+        let mut row = vec![0f32; cols];
+        for r in 0..rows {
+            m.row(r, &mut row);
+            assert_eq!(
+                row,
+                want[r * cols..(r + 1) * cols],
+                "{name}: packed row {r}"
+            );
+        }
+    }
+    kernels::set_simd(true);
+}
+
+#[test]
+fn packed_rows_unpack_to_the_reference() {
+    check_packed(false);
 }
 
 // One test, both paths in sequence: the SIMD switch is process-wide.

@@ -23,14 +23,20 @@ pub struct Pipeline {
 
 impl Pipeline {
     pub fn load(path: &Path, opts: &LoadOptions) -> Result<Self> {
-        let model = Model::load(path, opts)?;
-        let (tokenizer, gen_cfg) = match model.gguf_metadata() {
-            Some(md) => (Tokenizer::from_gguf(md)?, GenerationConfig::default()),
-            None => (
-                Tokenizer::from_hf_folder(path)?,
-                GenerationConfig::from_file(&path.join("generation_config.json"))?,
-            ),
-        };
+        // The tokenizer is built while the weights load (and are repacked).
+        let (model, loaded) = Model::load_with(path, opts, |w| -> Result<_> {
+            Ok(match w.gguf() {
+                Some(g) => (
+                    Tokenizer::from_gguf(&g.metadata)?,
+                    GenerationConfig::default(),
+                ),
+                None => (
+                    Tokenizer::from_hf_folder(path)?,
+                    GenerationConfig::from_file(&path.join("generation_config.json"))?,
+                ),
+            })
+        })?;
+        let (tokenizer, gen_cfg) = loaded?;
         let mut eog: Vec<u32> = tokenizer.special().eog.clone();
         eog.extend(&gen_cfg.eos_token_ids);
         eog.sort_unstable();

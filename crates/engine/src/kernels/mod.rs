@@ -5,6 +5,8 @@
 mod attend;
 mod dequant;
 mod fused;
+pub mod packed;
+mod q8;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -132,14 +134,16 @@ pub(crate) fn hsum256(v: std::arch::x86_64::__m256) -> f32 {
     lanes.iter().sum()
 }
 
-/// A weight matrix `(rows, cols)` in one of the storage formats, row-major: each row is `cols`
-/// contiguous elements (a whole number of blocks for quantized types).
+/// A weight matrix `(rows, cols)` in one of the storage formats: row-major, each row `cols`
+/// contiguous elements (a whole number of blocks for quantized types), or, when `packed`, in
+/// interleaved groups of 8 rows for 8-bit products ([`packed`]).
 #[derive(Clone, Copy, Debug)]
 pub struct MatRef<'a> {
     pub ty: GgmlType,
     pub data: &'a [u8],
     pub rows: usize,
     pub cols: usize,
+    pub packed: bool,
 }
 
 impl MatRef<'_> {
@@ -149,6 +153,10 @@ impl MatRef<'_> {
 
     /// Dequantizes row `r` into `out` (`cols` floats).
     pub fn row(&self, r: usize, out: &mut [f32]) {
+        if self.packed {
+            packed::row(self.ty, self.data, self.cols, r, out);
+            return;
+        }
         let rb = self.row_bytes();
         dequantize(self.ty, &self.data[r * rb..(r + 1) * rb], out);
     }
@@ -157,76 +165,157 @@ impl MatRef<'_> {
 /// Rows per parallel task: large enough to amortise scheduling, small enough to balance.
 const ROWS_PER_TASK: usize = 16;
 
-/// `ys = xs · wᵀ`: `xs` is `(n, cols)`, `ys` is `(n, rows)`, `w` is `(rows, cols)`. Each weight row
-/// is decoded once and used for all `n` input rows, so prefill reads the weights once; a single
-/// row (decode) uses a fused dequantize-and-dot kernel where there is one.
-pub fn matmul(w: MatRef<'_>, xs: &[f32], ys: &mut [f32]) {
-    let n = xs.len() / w.cols;
-    debug_assert_eq!(xs.len(), n * w.cols);
-    debug_assert_eq!(ys.len(), n * w.rows);
-    if n == 1 {
-        #[cfg(target_arch = "x86_64")]
-        if use_avx2() && fused::has_fused(w.ty) {
-            let mut xsum = Vec::new();
-            fused::block_sums(xs, &mut xsum);
-            let rb = w.row_bytes();
-            // A few large tasks per thread: each one is a whole stripe of rows, so the pool
-            // hands work out a handful of times per product instead of once per 16 rows.
-            let per_task = w
-                .rows
-                .div_ceil(4 * rayon::current_num_threads())
-                .max(ROWS_PER_TASK);
-            ys.par_chunks_mut(per_task)
-                .enumerate()
-                .for_each(|(task, out)| {
-                    for (i, y) in out.iter_mut().enumerate() {
-                        let r = task * per_task + i;
-                        let row = &w.data[r * rb..(r + 1) * rb];
-                        // SAFETY: AVX2, FMA and F16C are present (use_avx2); the row holds
-                        // cols / 32 blocks and xsum as many sums.
-                        *y = unsafe { fused::dot_avx2(w.ty, row, xs, &xsum) };
-                    }
-                });
-            return;
-        }
-        matmul_rows(w, xs, ys, 0);
-        return;
-    }
-    // Compute transposed (rows, n) so that each task owns a contiguous slice, then transpose.
-    let mut yt = vec![0f32; n * w.rows];
-    matmul_rows(w, xs, &mut yt, 0);
-    for r in 0..w.rows {
-        for t in 0..n {
-            ys[t * w.rows + r] = yt[r * n + t];
+/// How activations meet quantized weights, chosen when a model is loaded.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Precision {
+    /// Q4_0, Q4_1 and Q8_0 weights are repacked ([`packed`]) and activations quantized to 8 bits
+    /// per 32-element block, llama.cpp's arithmetic: integer dot products, the fastest path.
+    #[default]
+    Q8,
+    /// Activations stay f32: logits equal transformers' on the dequantized weights to rounding.
+    F32,
+}
+
+impl std::str::FromStr for Precision {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "q8" => Ok(Precision::Q8),
+            "f32" => Ok(Precision::F32),
+            _ => Err(format!("unknown precision {s:?} (q8, f32)")),
         }
     }
 }
 
-/// Fills `out`, laid out `(rows, n)`, for weight rows starting at `first_row`. Rows are decoded
-/// into f32 once each and multiplied two at a time with every activation row.
-fn matmul_rows(w: MatRef<'_>, xs: &[f32], out: &mut [f32], first_row: usize) {
-    let n = xs.len() / w.cols;
-    out.par_chunks_mut(ROWS_PER_TASK * n)
-        .enumerate()
-        .for_each(|(task, chunk)| {
-            let r0 = first_row + task * ROWS_PER_TASK;
-            let mut buf = vec![0f32; 2 * w.cols];
-            let (buf_a, buf_b) = buf.split_at_mut(w.cols);
-            let rows_here = chunk.len() / n;
-            let mut i = 0;
-            while i < rows_here {
-                let a = load_row(w, r0 + i, buf_a);
-                if i + 1 < rows_here {
-                    let b = load_row(w, r0 + i + 1, buf_b);
-                    let (out_a, out_b) = chunk[i * n..(i + 2) * n].split_at_mut(n);
-                    dot_many2(a, b, xs, out_a, out_b);
-                    i += 2;
-                } else {
-                    dot_many(a, xs, &mut chunk[i * n..(i + 1) * n]);
-                    i += 1;
-                }
+/// `ys = xs · wᵀ`: `xs` is `(n, cols)`, `ys` is `(n, rows)`, `w` is `(rows, cols)`. Packed
+/// weights take 8-bit products, others f32 ones.
+pub fn matmul(w: MatRef<'_>, xs: &[f32], ys: &mut [f32]) {
+    matmul_many(&[w], xs, &mut [ys]);
+}
+
+/// `ys[i] = xs · ws[i]ᵀ` for weights that share their input (a layer's q, k and v, or gate and
+/// up): the input is prepared once (quantized, or summed per block) and all the products are
+/// one parallel job, so the thread pool is woken once rather than once per matrix.
+///
+/// Each weight row is read once for all `n` input rows, so prefill reads the weights once.
+pub fn matmul_many(ws: &[MatRef<'_>], xs: &[f32], ys: &mut [&mut [f32]]) {
+    let Some(cols) = ws.first().map(|w| w.cols) else {
+        return;
+    };
+    let n = xs.len() / cols;
+    debug_assert_eq!(xs.len(), n * cols);
+    debug_assert!(ws
+        .iter()
+        .zip(ys.iter())
+        .all(|(w, y)| w.cols == cols && y.len() == n * w.rows));
+    let simd = use_avx2();
+    let q8 = ws
+        .iter()
+        .any(|w| w.packed)
+        .then(|| q8::Q8Acts::quantize(xs, cols, simd));
+    let mut xsum = Vec::new();
+    if n == 1 && simd && ws.iter().any(|w| !w.packed && fused::has_fused(w.ty)) {
+        fused::block_sums(xs, &mut xsum);
+    }
+    let input = Input {
+        xs,
+        n,
+        q8: q8.as_ref(),
+        xsum: &xsum,
+        simd,
+    };
+    // With several input rows, each task writes a stripe of weight rows for every input row:
+    // computed transposed, `(rows, n)`, so that stripes are contiguous, and transposed back.
+    let mut transposed: Vec<Vec<f32>> = if n > 1 {
+        ws.iter().map(|w| vec![0f32; w.rows * n]).collect()
+    } else {
+        Vec::new()
+    };
+    {
+        let outs: Vec<&mut [f32]> = if n > 1 {
+            transposed.iter_mut().map(Vec::as_mut_slice).collect()
+        } else {
+            ys.iter_mut().map(|y| &mut **y).collect()
+        };
+        let threads = rayon::current_num_threads();
+        let mut tasks = Vec::new();
+        for (i, (w, out)) in ws.iter().zip(outs).enumerate() {
+            // Decode: a few whole stripes per thread, so the pool hands work out a handful of
+            // times per product instead of once per 16 rows.
+            // (Packed rows go in whole groups of 8.)
+            let per_task = if n == 1 {
+                w.rows
+                    .div_ceil(4 * threads)
+                    .max(ROWS_PER_TASK)
+                    .next_multiple_of(packed::ROWS)
+            } else {
+                ROWS_PER_TASK
+            };
+            for (c, chunk) in out.chunks_mut(per_task * n).enumerate() {
+                tasks.push((i, c * per_task, chunk));
             }
-        });
+        }
+        tasks
+            .into_par_iter()
+            .for_each(|(i, r0, out)| input.rows(ws[i], r0, out));
+    }
+    for (w, (yt, y)) in ws.iter().zip(transposed.iter().zip(ys.iter_mut())) {
+        for r in 0..w.rows {
+            for t in 0..n {
+                y[t * w.rows + r] = yt[r * n + t];
+            }
+        }
+    }
+}
+
+/// An input to [`matmul_many`], prepared once for every weight row that reads it.
+struct Input<'a> {
+    xs: &'a [f32],
+    n: usize,
+    q8: Option<&'a q8::Q8Acts>,
+    xsum: &'a [f32],
+    simd: bool,
+}
+
+impl Input<'_> {
+    /// Fills `out`, laid out `(rows, n)`, for weight rows starting at `r0`.
+    fn rows(&self, w: MatRef<'_>, r0: usize, out: &mut [f32]) {
+        let n = self.n;
+        let rb = w.row_bytes();
+        let row = |r: usize| &w.data[r * rb..(r + 1) * rb];
+        if w.packed {
+            if let Some(a) = self.q8 {
+                packed::rows(w.ty, w.data, w.cols, a, r0, out, self.simd);
+            }
+            return;
+        }
+        #[cfg(target_arch = "x86_64")]
+        if n == 1 && self.simd && fused::has_fused(w.ty) {
+            for (i, y) in out.iter_mut().enumerate() {
+                // SAFETY: AVX2, FMA and F16C are present (self.simd); the row holds cols / 32
+                // blocks and xsum as many sums.
+                *y = unsafe { fused::dot_avx2(w.ty, row(r0 + i), self.xs, self.xsum) };
+            }
+            return;
+        }
+        // Rows are decoded into f32 once each and multiplied two at a time with every input row.
+        let mut buf = vec![0f32; 2 * w.cols];
+        let (buf_a, buf_b) = buf.split_at_mut(w.cols);
+        let rows_here = out.len() / n;
+        let mut i = 0;
+        while i < rows_here {
+            let a = load_row(w, r0 + i, buf_a);
+            if i + 1 < rows_here {
+                let b = load_row(w, r0 + i + 1, buf_b);
+                let (out_a, out_b) = out[i * n..(i + 2) * n].split_at_mut(n);
+                dot_many2(a, b, self.xs, out_a, out_b);
+                i += 2;
+            } else {
+                dot_many(a, self.xs, &mut out[i * n..(i + 1) * n]);
+                i += 1;
+            }
+        }
+    }
 }
 
 /// Row `r` as f32: borrowed in place when the storage is aligned f32, else decoded into `buf`.
@@ -416,6 +505,7 @@ mod tests {
             data: aligned_bytes,
             rows,
             cols,
+            packed: false,
         };
         for simd in [false, true] {
             set_simd(simd);

@@ -2,7 +2,7 @@
 
 use crate::kernels;
 use crate::weights::{Tensor, Weights};
-use crate::{DType, Result};
+use crate::{LoadOptions, Result};
 
 /// A linear layer with weight `(out, in)` (PyTorch `nn.Linear` layout).
 #[derive(Clone, Debug)]
@@ -44,11 +44,11 @@ impl Linear {
         in_dim: usize,
         out_dim: usize,
         bias: bool,
-        dtype: DType,
+        opts: &LoadOptions,
     ) -> Result<Self> {
         let w = weights
             .get_shaped(&format!("{prefix}.weight"), &[out_dim, in_dim])?
-            .convert(dtype);
+            .convert(opts.dtype);
         let b = if bias {
             Some(weights.get(&format!("{prefix}.bias"))?)
         } else {
@@ -59,11 +59,20 @@ impl Linear {
 
     /// `xs` is `(n, in)`, `ys` is `(n, out)`.
     pub fn forward(&self, xs: &[f32], ys: &mut [f32]) {
-        kernels::matmul(self.w.mat(), xs, ys);
-        if let Some(b) = &self.b {
-            for row in ys.chunks_exact_mut(self.out_dim) {
-                for (y, b) in row.iter_mut().zip(b) {
-                    *y += b;
+        Self::forward_many(&[self], xs, &mut [ys]);
+    }
+
+    /// `ys[i] = layers[i](xs)` for layers that read the same input, as one parallel job (see
+    /// [`kernels::matmul_many`]).
+    pub fn forward_many(layers: &[&Linear], xs: &[f32], ys: &mut [&mut [f32]]) {
+        let ws: Vec<_> = layers.iter().map(|l| l.w.mat()).collect();
+        kernels::matmul_many(&ws, xs, ys);
+        for (l, y) in layers.iter().zip(ys.iter_mut()) {
+            if let Some(b) = &l.b {
+                for row in y.chunks_exact_mut(l.out_dim) {
+                    for (y, b) in row.iter_mut().zip(b) {
+                        *y += b;
+                    }
                 }
             }
         }
@@ -71,5 +80,10 @@ impl Linear {
 
     pub fn weight(&self) -> &Tensor {
         &self.w
+    }
+
+    /// The weight, for [`Tensor::pack_all`].
+    pub fn weight_mut(&mut self) -> &mut Tensor {
+        &mut self.w
     }
 }

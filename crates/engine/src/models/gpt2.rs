@@ -12,7 +12,7 @@ use crate::layers::linear::Linear;
 use crate::layers::norm::LayerNorm;
 use crate::layers::{add, gelu_tanh};
 use crate::weights::{Tensor, Weights};
-use crate::{DType, Error, Result};
+use crate::{Error, LoadOptions, Precision, Result};
 
 #[derive(Debug)]
 struct Block {
@@ -36,7 +36,13 @@ pub struct Gpt2 {
 }
 
 /// Loads a Conv1D/Linear pair, transposing Hugging Face's `[in, out]` Conv1D weights.
-fn conv1d(weights: &Weights, prefix: &str, i: usize, o: usize, dtype: DType) -> Result<Linear> {
+fn conv1d(
+    weights: &Weights,
+    prefix: &str,
+    i: usize,
+    o: usize,
+    opts: &LoadOptions,
+) -> Result<Linear> {
     let w = weights.get(&format!("{prefix}.weight"))?;
     let w = if weights.gguf().is_some() {
         w.expect_shape(&[o, i])?
@@ -44,15 +50,15 @@ fn conv1d(weights: &Weights, prefix: &str, i: usize, o: usize, dtype: DType) -> 
         w.expect_shape(&[i, o])?.transpose()?
     };
     let b = weights.get(&format!("{prefix}.bias"))?;
-    Linear::new(w.convert(dtype), Some(b))
+    Linear::new(w.convert(opts.dtype), Some(b))
 }
 
 impl Gpt2 {
-    pub fn load(cfg: &Config, weights: &Weights, dtype: DType) -> Result<Self> {
+    pub fn load(cfg: &Config, weights: &Weights, opts: &LoadOptions) -> Result<Self> {
         let h = cfg.hidden_size;
         let wte = weights
             .get_shaped("transformer.wte.weight", &[cfg.vocab_size, h])?
-            .convert(dtype);
+            .convert(opts.dtype);
         let wpe = weights
             .get_shaped("transformer.wpe.weight", &[cfg.max_positions, h])?
             .to_f32();
@@ -61,30 +67,43 @@ impl Gpt2 {
             let p = format!("transformer.h.{i}");
             blocks.push(Block {
                 ln1: LayerNorm::load(weights, &format!("{p}.ln_1"), h, cfg.norm_eps)?,
-                qkv: conv1d(weights, &format!("{p}.attn.c_attn"), h, 3 * h, dtype)?,
-                proj: conv1d(weights, &format!("{p}.attn.c_proj"), h, h, dtype)?,
+                qkv: conv1d(weights, &format!("{p}.attn.c_attn"), h, 3 * h, opts)?,
+                proj: conv1d(weights, &format!("{p}.attn.c_proj"), h, h, opts)?,
                 ln2: LayerNorm::load(weights, &format!("{p}.ln_2"), h, cfg.norm_eps)?,
                 fc: conv1d(
                     weights,
                     &format!("{p}.mlp.c_fc"),
                     h,
                     cfg.intermediate_size,
-                    dtype,
+                    opts,
                 )?,
                 fc_proj: conv1d(
                     weights,
                     &format!("{p}.mlp.c_proj"),
                     cfg.intermediate_size,
                     h,
-                    dtype,
+                    opts,
                 )?,
             });
         }
-        let lm_head = if weights.gguf().is_some() && weights.contains("lm_head.weight") {
-            Linear::load(weights, "lm_head", h, cfg.vocab_size, false, dtype)?
-        } else {
+        let tied = !(weights.gguf().is_some() && weights.contains("lm_head.weight"));
+        let mut lm_head = if tied {
             Linear::new(wte.clone(), None)?
+        } else {
+            Linear::load(weights, "lm_head", h, cfg.vocab_size, false, opts)?
         };
+        if opts.precision == Precision::Q8 {
+            let mut ws: Vec<&mut Tensor> = blocks
+                .iter_mut()
+                .flat_map(|b| {
+                    [&mut b.qkv, &mut b.proj, &mut b.fc, &mut b.fc_proj].map(Linear::weight_mut)
+                })
+                .collect();
+            ws.push(lm_head.weight_mut());
+            Tensor::pack_all(&mut ws);
+        }
+        // Tied: the embedding reads its rows from the head's (possibly repacked) copy.
+        let wte = if tied { lm_head.weight().clone() } else { wte };
         Ok(Self {
             cfg: cfg.clone(),
             wte,

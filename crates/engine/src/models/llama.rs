@@ -11,7 +11,7 @@ use crate::layers::norm::RmsNorm;
 use crate::layers::rope::Rope;
 use crate::layers::{add, silu};
 use crate::weights::{Tensor, Weights};
-use crate::{DType, Error, Result};
+use crate::{Error, LoadOptions, Precision, Result};
 
 #[derive(Debug)]
 struct Block {
@@ -38,18 +38,18 @@ pub struct Llama {
 }
 
 impl Llama {
-    pub fn load(cfg: &Config, weights: &Weights, dtype: DType) -> Result<Self> {
+    pub fn load(cfg: &Config, weights: &Weights, opts: &LoadOptions) -> Result<Self> {
         let (h, hd) = (cfg.hidden_size, cfg.head_dim);
         let (q_dim, kv_dim) = (cfg.n_heads * hd, cfg.n_kv_heads * hd);
         let bias = cfg.arch == Arch::Qwen2;
         let embed = weights
             .get_shaped("model.embed_tokens.weight", &[cfg.vocab_size, h])?
-            .convert(dtype);
+            .convert(opts.dtype);
         let mut blocks = Vec::with_capacity(cfg.n_layers);
         for i in 0..cfg.n_layers {
             let p = format!("model.layers.{i}");
             let lin =
-                |name: &str, i, o, b| Linear::load(weights, &format!("{p}.{name}"), i, o, b, dtype);
+                |name: &str, i, o, b| Linear::load(weights, &format!("{p}.{name}"), i, o, b, opts);
             blocks.push(Block {
                 attn_norm: RmsNorm::load(
                     weights,
@@ -72,10 +72,37 @@ impl Llama {
                 down: lin("mlp.down_proj", cfg.intermediate_size, h, false)?,
             });
         }
-        let lm_head = if !cfg.tie_embeddings && weights.contains("lm_head.weight") {
-            Linear::load(weights, "lm_head", h, cfg.vocab_size, false, dtype)?
-        } else {
+        let tied = cfg.tie_embeddings || !weights.contains("lm_head.weight");
+        let mut lm_head = if tied {
             Linear::new(embed.clone(), None)?
+        } else {
+            Linear::load(weights, "lm_head", h, cfg.vocab_size, false, opts)?
+        };
+        if opts.precision == Precision::Q8 {
+            let mut ws: Vec<&mut Tensor> = blocks
+                .iter_mut()
+                .flat_map(|b| {
+                    [
+                        &mut b.q,
+                        &mut b.k,
+                        &mut b.v,
+                        &mut b.o,
+                        &mut b.gate,
+                        &mut b.up,
+                        &mut b.down,
+                    ]
+                    .map(Linear::weight_mut)
+                })
+                .collect();
+            ws.push(lm_head.weight_mut());
+            Tensor::pack_all(&mut ws);
+        }
+        // Tied: the embedding reads its rows from the head's (possibly repacked) copy, so the
+        // file's pages are not kept mapped as well.
+        let embed = if tied {
+            lm_head.weight().clone()
+        } else {
+            embed
         };
         Ok(Self {
             cfg: cfg.clone(),
@@ -156,9 +183,7 @@ impl Llama {
         let mut u = vec![0f32; n * cfg.intermediate_size];
         for (b, layer) in self.blocks.iter().zip(cache.layers.iter_mut()) {
             b.attn_norm.forward(&x, &mut xn);
-            b.q.forward(&xn, &mut q);
-            b.k.forward(&xn, &mut k);
-            b.v.forward(&xn, &mut v);
+            Linear::forward_many(&[&b.q, &b.k, &b.v], &xn, &mut [&mut q, &mut k, &mut v]);
             self.rope.apply(&mut q, cfg.n_heads, &cos, &sin);
             self.rope.apply(&mut k, cfg.n_kv_heads, &cos, &sin);
             layer.k.extend_from_slice(&k);
@@ -167,8 +192,7 @@ impl Llama {
             b.o.forward(&att, &mut proj);
             add(&mut x, &proj);
             b.ffn_norm.forward(&x, &mut xn);
-            b.gate.forward(&xn, &mut g);
-            b.up.forward(&xn, &mut u);
+            Linear::forward_many(&[&b.gate, &b.up], &xn, &mut [&mut g, &mut u]);
             for (g, u) in g.iter_mut().zip(&u) {
                 *g = silu(*g) * u;
             }

@@ -33,6 +33,10 @@ pub(crate) enum Outputs {
 
 /// The part every model shares: check positions, run the body (which returns final-normed hidden
 /// states `(n, hidden)`), and apply the head only where logits are wanted.
+///
+/// The whole pass runs on a thread of the pool, so the calling thread hands work over once per
+/// call rather than once per matrix product, and the pass's own thread takes part in every
+/// product.
 pub(crate) fn logits(
     cfg: &Config,
     tokens: &[u32],
@@ -40,18 +44,20 @@ pub(crate) fn logits(
     cache: &mut Cache,
     lm_head: &Linear,
     outputs: Outputs,
-    body: impl FnOnce(&mut Cache) -> Result<Vec<f32>>,
+    body: impl FnOnce(&mut Cache) -> Result<Vec<f32>> + Send,
 ) -> Result<Vec<f32>> {
     check(cfg, tokens, pos, cache)?;
-    let xs = body(cache)?;
-    let h = cfg.hidden_size;
-    let xs = match outputs {
-        Outputs::Last => &xs[xs.len() - h..],
-        Outputs::All => &xs[..],
-    };
-    let mut out = vec![0f32; xs.len() / h * cfg.vocab_size];
-    lm_head.forward(xs, &mut out);
-    Ok(out)
+    rayon::scope(|_| {
+        let xs = body(cache)?;
+        let h = cfg.hidden_size;
+        let xs = match outputs {
+            Outputs::Last => &xs[xs.len() - h..],
+            Outputs::All => &xs[..],
+        };
+        let mut out = vec![0f32; xs.len() / h * cfg.vocab_size];
+        lm_head.forward(xs, &mut out);
+        Ok(out)
+    })
 }
 
 fn check(cfg: &Config, tokens: &[u32], pos: usize, cache: &Cache) -> Result<()> {

@@ -55,6 +55,7 @@ impl GgufSource {
                 start: info.offset as usize,
                 len: info.n_bytes as usize,
             },
+            packed: false,
         })
     }
 }

@@ -56,6 +56,8 @@ pub struct Tensor {
     pub shape: Vec<usize>,
     pub ty: GgmlType,
     bytes: Bytes,
+    /// Rows interleaved in groups of 8 for 8-bit products ([`Tensor::pack`]).
+    packed: bool,
 }
 
 impl Tensor {
@@ -66,6 +68,7 @@ impl Tensor {
             shape,
             ty: GgmlType::F32,
             bytes: Bytes::F32(Arc::new(data)),
+            packed: false,
         }
     }
 
@@ -105,6 +108,86 @@ impl Tensor {
             data: self.data(),
             rows: self.n_elements() / cols.max(1),
             cols,
+            packed: self.packed,
+        }
+    }
+
+    /// Whether [`Tensor::pack_all`] would repack this tensor: a Q4_0, Q4_1 or Q8_0 matrix
+    /// whose rows are whole 32-element blocks.
+    fn packable(&self) -> bool {
+        !self.packed
+            && crate::kernels::packed::tag(self.ty).is_some()
+            && self.shape.len() == 2
+            && self.shape[1].is_multiple_of(32)
+    }
+
+    /// Repacks every Q4_0, Q4_1 and Q8_0 matrix among `tensors` for 8-bit products (see
+    /// [`crate::kernels::packed`]) into one block of memory, asked for in huge pages: a model's
+    /// worth of page faults would otherwise cost as much as the repacking, and every token
+    /// streams through all of it. The memory-mapped bytes they came from are released from
+    /// this process (the kernel drops the pages; reading them again maps them again).
+    pub fn pack_all(tensors: &mut [&mut Tensor]) {
+        use crate::kernels::packed;
+        let todo: Vec<usize> = (0..tensors.len())
+            .filter(|&i| tensors[i].packable())
+            .collect();
+        let lens: Vec<usize> = todo
+            .iter()
+            .map(|&i| {
+                let m = tensors[i].mat();
+                packed::packed_len(m.ty, m.rows, m.cols)
+            })
+            .collect();
+        let total: usize = lens.iter().sum();
+        if total == 0 {
+            return;
+        }
+        let Ok(mut arena) = memmap2::MmapMut::map_anon(total) else {
+            // No anonymous mapping to be had: each tensor gets its own buffer.
+            for &i in &todo {
+                let t = &mut *tensors[i];
+                let m = t.mat();
+                let data = packed::pack(m.ty, m.data, m.rows, m.cols);
+                t.release_mapping();
+                t.bytes = Bytes::Owned(Arc::new(data));
+                t.packed = true;
+            }
+            return;
+        };
+        let _ = arena.advise(memmap2::Advice::HugePage);
+        let mut rest: &mut [u8] = &mut arena;
+        for (&i, &len) in todo.iter().zip(&lens) {
+            let (dst, tail) = rest.split_at_mut(len);
+            rest = tail;
+            let m = tensors[i].mat();
+            packed::pack_into(m.ty, m.data, m.rows, m.cols, dst);
+            tensors[i].release_mapping();
+        }
+        let Ok(map) = arena.make_read_only() else {
+            return;
+        };
+        let map = Arc::new(map);
+        let mut start = 0;
+        for (&i, &len) in todo.iter().zip(&lens) {
+            let t = &mut *tensors[i];
+            t.bytes = Bytes::Mapped {
+                map: Arc::clone(&map),
+                start,
+                len,
+            };
+            t.packed = true;
+            start += len;
+        }
+    }
+
+    /// Drops this tensor's pages of the file mapping from memory (they are read again if used).
+    fn release_mapping(&self) {
+        if let Bytes::Mapped { map, start, len } = &self.bytes {
+            // SAFETY: the file map is read-only and never written, so dropping its pages loses
+            // nothing: they are read from the file again if touched.
+            let _ = unsafe {
+                map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, *start, *len)
+            };
         }
     }
 

@@ -142,6 +142,7 @@ impl SafeTensorsSource {
                 start: e.start,
                 len: e.len,
             },
+            packed: false,
         })
     }
 

@@ -1,0 +1,443 @@
+//! Weights repacked at load for 8-bit products: groups of 8 rows interleaved so that one 256-bit
+//! register holds 4 quants of each of the 8 rows. One integer multiply-add then advances eight
+//! row products at once, every lane belonging to one row, so a block needs no horizontal sums
+//! and its 8 scales are one vector (llama.cpp's `q4_0_8x8` idea, here for Q4_0, Q4_1 and Q8_0).
+//!
+//! Layout, per group of 8 rows (the last group padded with zero rows) and per 32-column block:
+//! the 8 scales `d` (f16), for Q4_1 the 8 minimums `m` (f16), then the quants in 32-byte chunks;
+//! lane `r` (bytes `4r..4r+4`) of chunk `c` holds bytes `4c..4c+4` of row `r`'s block quants.
+//! For Q4 those bytes carry elements `4c..4c+4` in their low nibbles and `16+4c..` in the high
+//! ones; for Q8_0 elements `4c..4c+4`.
+//!
+//! The block product follows [`super::q8`]: exact integer sums, then per row and block
+//! `acc = fma(d_w·d_x, Σ, acc)` (Q4_0: `Σ q_w·q_x − 8·Σ q_x`; Q4_1 adds `fma(m, s_x, acc)`).
+//! The scalar path does the same operations in the same order, so both paths give identical
+//! bits.
+
+use rayon::prelude::*;
+use samtal_gguf::GgmlType;
+
+use super::q8::{Q8Acts, Q8Row};
+
+/// Rows per group.
+pub const ROWS: usize = 8;
+const QK: usize = 32;
+
+/// Type tags for the monomorphised kernels.
+pub const Q4_0: u8 = 0;
+pub const Q4_1: u8 = 1;
+pub const Q8_0: u8 = 2;
+
+/// The tag of a type that can be packed.
+pub fn tag(ty: GgmlType) -> Option<u8> {
+    match ty {
+        GgmlType::Q4_0 => Some(Q4_0),
+        GgmlType::Q4_1 => Some(Q4_1),
+        GgmlType::Q8_0 => Some(Q8_0),
+        _ => None,
+    }
+}
+
+/// Bytes of the scales (and minimums) of one group-block.
+const fn head_bytes(tag: u8) -> usize {
+    if tag == Q4_1 {
+        32
+    } else {
+        16
+    }
+}
+
+/// Bytes of the quants of one group-block.
+const fn quant_bytes(tag: u8) -> usize {
+    if tag == Q8_0 {
+        256
+    } else {
+        128
+    }
+}
+
+/// Bytes of one group-block (8 rows × 32 columns).
+const fn group_block_bytes(tag: u8) -> usize {
+    head_bytes(tag) + quant_bytes(tag)
+}
+
+/// Bytes of one group (8 rows × `cols`).
+pub fn group_bytes(ty: GgmlType, cols: usize) -> usize {
+    tag(ty).map_or(0, |t| cols / QK * group_block_bytes(t))
+}
+
+/// Bytes of a packed `(rows, cols)` matrix (rows rounded up to a whole group).
+pub fn packed_len(ty: GgmlType, rows: usize, cols: usize) -> usize {
+    rows.div_ceil(ROWS) * group_bytes(ty, cols)
+}
+
+/// Repacks `rows` rows of `ty` (row-major GGUF blocks) into groups of 8.
+pub fn pack(ty: GgmlType, data: &[u8], rows: usize, cols: usize) -> Vec<u8> {
+    let mut out = vec![0u8; packed_len(ty, rows, cols)];
+    pack_into(ty, data, rows, cols, &mut out);
+    out
+}
+
+/// [`pack`] into `out` (zeroed, [`packed_len`] bytes), in parallel.
+pub fn pack_into(ty: GgmlType, data: &[u8], rows: usize, cols: usize, out: &mut [u8]) {
+    let Some(t) = tag(ty) else {
+        return;
+    };
+    let nb = cols / QK;
+    let bb = ty.block_bytes();
+    let (head, gbb) = (head_bytes(t), group_block_bytes(t));
+    out.par_chunks_exact_mut(nb * gbb)
+        .enumerate()
+        .for_each(|(g, dst)| {
+            let present = ROWS.min(rows - g * ROWS);
+            let src = &data[g * ROWS * nb * bb..(g * ROWS + present) * nb * bb];
+            for (b, gb) in dst.chunks_exact_mut(gbb).enumerate() {
+                let (scales, quants) = gb.split_at_mut(head);
+                for (r, row) in src.chunks_exact(nb * bb).enumerate() {
+                    let blk = &row[b * bb..(b + 1) * bb];
+                    scales[2 * r..2 * r + 2].copy_from_slice(&blk[..2]);
+                    let q = if t == Q4_1 {
+                        scales[16 + 2 * r..16 + 2 * r + 2].copy_from_slice(&blk[2..4]);
+                        &blk[4..]
+                    } else {
+                        &blk[2..]
+                    };
+                    for (chunk, four) in quants.chunks_exact_mut(32).zip(q.chunks_exact(4)) {
+                        chunk[4 * r..4 * r + 4].copy_from_slice(four);
+                    }
+                }
+            }
+        });
+}
+
+/// Dequantizes row `r` of a packed matrix into `out` (`cols` floats).
+pub fn row(ty: GgmlType, data: &[u8], cols: usize, r: usize, out: &mut [f32]) {
+    let Some(t) = tag(ty) else {
+        return;
+    };
+    let (g, lane) = (r / ROWS, r % ROWS);
+    let gbb = group_block_bytes(t);
+    let group = &data[g * group_bytes(ty, cols)..(g + 1) * group_bytes(ty, cols)];
+    for (gb, o) in group.chunks_exact(gbb).zip(out.chunks_exact_mut(QK)) {
+        let d = f16_at(gb, 2 * lane);
+        let quants = &gb[head_bytes(t)..];
+        for (e, y) in o.iter_mut().enumerate() {
+            *y = match t {
+                Q8_0 => d * (quants[(e / 4) * 32 + 4 * lane + e % 4] as i8) as f32,
+                _ => {
+                    let e4 = e % 16;
+                    let byte = quants[(e4 / 4) * 32 + 4 * lane + e4 % 4];
+                    let q = if e < 16 { byte & 0x0f } else { byte >> 4 } as f32;
+                    if t == Q4_0 {
+                        d * (q - 8.0)
+                    } else {
+                        d * q + f16_at(gb, 16 + 2 * lane)
+                    }
+                }
+            };
+        }
+    }
+}
+
+#[inline]
+fn f16_at(b: &[u8], at: usize) -> f32 {
+    half::f16::from_le_bytes([b[at], b[at + 1]]).to_f32()
+}
+
+/// `out[k][r] = dot(dequantize(row r of group), xs[k])` for one group of 8 rows, portable. The
+/// same operations in the same order as [`group_avx2`].
+pub fn group_scalar<const TY: u8, const RX: usize>(
+    group: &[u8],
+    xs: [Q8Row<'_>; RX],
+) -> [[f32; ROWS]; RX] {
+    let gbb = group_block_bytes(TY);
+    let head = head_bytes(TY);
+    let mut acc = [[0f32; ROWS]; RX];
+    for (b, gb) in group.chunks_exact(gbb).enumerate() {
+        let quants = &gb[head..];
+        for (k, x) in xs.iter().enumerate() {
+            let xq = &x.qs[b * QK..(b + 1) * QK];
+            for r in 0..ROWS {
+                let mut sumi = 0i32;
+                if TY == Q8_0 {
+                    for e in 0..QK {
+                        let q = quants[(e / 4) * 32 + 4 * r + e % 4] as i8;
+                        sumi += q as i32 * xq[e] as i32;
+                    }
+                } else {
+                    for e in 0..QK / 2 {
+                        let byte = quants[(e / 4) * 32 + 4 * r + e % 4];
+                        sumi += (byte & 0x0f) as i32 * xq[e] as i32;
+                        sumi += (byte >> 4) as i32 * xq[e + 16] as i32;
+                    }
+                    if TY == Q4_0 {
+                        sumi -= 8 * x.sq[b];
+                    }
+                }
+                let a = &mut acc[k][r];
+                *a = (f16_at(gb, 2 * r) * x.d[b]).mul_add(sumi as f32, *a);
+                if TY == Q4_1 {
+                    *a = f16_at(gb, 16 + 2 * r).mul_add(x.s[b], *a);
+                }
+            }
+        }
+    }
+    acc
+}
+
+/// [`group_scalar`] with AVX2: per block and activation row, 8 (Q4) or 8 (Q8_0) multiply-adds
+/// of 32 bytes advance all 8 rows.
+///
+/// # Safety
+/// AVX2, FMA and F16C must be present; `group` holds one group-block of type `TY` per block of
+/// the activation rows.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma,f16c")]
+#[allow(clippy::needless_range_loop)] // several register arrays indexed by the same row k
+pub unsafe fn group_avx2<const TY: u8, const RX: usize>(
+    group: &[u8],
+    xs: [Q8Row<'_>; RX],
+) -> [[f32; ROWS]; RX] {
+    use std::arch::x86_64::*;
+    let gbb = group_block_bytes(TY);
+    let head = head_bytes(TY);
+    let nb = xs[0].d.len();
+    debug_assert!(group.len() >= nb * gbb);
+    debug_assert!(xs.iter().all(|x| x.d.len() == nb && x.qs.len() == nb * QK));
+    let low = _mm256_set1_epi8(0x0f);
+    let ones = _mm256_set1_epi16(1);
+    let mut acc = [_mm256_setzero_ps(); RX];
+    for b in 0..nb {
+        // SAFETY (block body): group-block b lies in `group`, block b in every activation row.
+        unsafe {
+            let gb = group.as_ptr().add(b * gbb);
+            let d = _mm256_cvtph_ps(_mm_loadu_si128(gb.cast()));
+            let word = |k: usize, c: usize| {
+                let p = xs[k].qs.as_ptr().add(b * QK + 4 * c);
+                _mm256_set1_epi32(std::ptr::read_unaligned(p.cast::<i32>()))
+            };
+            let mut sum = [_mm256_setzero_si256(); RX];
+            if TY == Q8_0 {
+                for c in 0..8 {
+                    let q = _mm256_loadu_si256(gb.add(head + 32 * c).cast());
+                    let aq = _mm256_sign_epi8(q, q);
+                    for k in 0..RX {
+                        // |q| · (x · sign q) fills 16-bit lanes, so each is widened at once.
+                        let p = _mm256_maddubs_epi16(aq, _mm256_sign_epi8(word(k, c), q));
+                        sum[k] = _mm256_add_epi32(sum[k], _mm256_madd_epi16(p, ones));
+                    }
+                }
+            } else {
+                // Eight nibble products per 16-bit lane stay below 8 · 2 · 15 · 127 < 2^15.
+                let mut sum16 = [_mm256_setzero_si256(); RX];
+                for c in 0..4 {
+                    let q = _mm256_loadu_si256(gb.add(head + 32 * c).cast());
+                    let lo = _mm256_and_si256(q, low);
+                    let hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low);
+                    for k in 0..RX {
+                        let p = _mm256_add_epi16(
+                            _mm256_maddubs_epi16(lo, word(k, c)),
+                            _mm256_maddubs_epi16(hi, word(k, c + 4)),
+                        );
+                        sum16[k] = _mm256_add_epi16(sum16[k], p);
+                    }
+                }
+                for k in 0..RX {
+                    sum[k] = _mm256_madd_epi16(sum16[k], ones);
+                    if TY == Q4_0 {
+                        let bias = _mm256_set1_epi32(8 * *xs[k].sq.get_unchecked(b));
+                        sum[k] = _mm256_sub_epi32(sum[k], bias);
+                    }
+                }
+            }
+            let m = if TY == Q4_1 {
+                _mm256_cvtph_ps(_mm_loadu_si128(gb.add(16).cast()))
+            } else {
+                _mm256_setzero_ps()
+            };
+            for k in 0..RX {
+                let scale = _mm256_mul_ps(d, _mm256_set1_ps(*xs[k].d.get_unchecked(b)));
+                acc[k] = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(sum[k]), acc[k]);
+                if TY == Q4_1 {
+                    acc[k] = _mm256_fmadd_ps(m, _mm256_set1_ps(*xs[k].s.get_unchecked(b)), acc[k]);
+                }
+            }
+        }
+    }
+    let mut out = [[0f32; ROWS]; RX];
+    for k in 0..RX {
+        // SAFETY: out[k] holds 8 floats.
+        unsafe { _mm256_storeu_ps(out[k].as_mut_ptr(), acc[k]) };
+    }
+    out
+}
+
+/// Fills `out`, laid out `(rows, n)`, for the rows from `r0` (a multiple of 8) of a packed
+/// matrix: each group of 8 rows against the input rows 4 at a time (decode: 1).
+pub fn rows(
+    ty: GgmlType,
+    data: &[u8],
+    cols: usize,
+    a: &Q8Acts,
+    r0: usize,
+    out: &mut [f32],
+    simd: bool,
+) {
+    match tag(ty) {
+        Some(Q4_0) => rows_typed::<Q4_0>(data, cols, a, r0, out, simd),
+        Some(Q4_1) => rows_typed::<Q4_1>(data, cols, a, r0, out, simd),
+        Some(Q8_0) => rows_typed::<Q8_0>(data, cols, a, r0, out, simd),
+        _ => {}
+    }
+}
+
+fn rows_typed<const TY: u8>(
+    data: &[u8],
+    cols: usize,
+    a: &Q8Acts,
+    r0: usize,
+    out: &mut [f32],
+    simd: bool,
+) {
+    debug_assert!(r0.is_multiple_of(ROWS));
+    let n = a.rows();
+    let gsize = cols / QK * group_block_bytes(TY);
+    let rows_here = out.len() / n;
+    for g in 0..rows_here.div_ceil(ROWS) {
+        let group = &data[(r0 / ROWS + g) * gsize..(r0 / ROWS + g + 1) * gsize];
+        let lanes = ROWS.min(rows_here - g * ROWS);
+        let mut t = 0;
+        while t < n {
+            let four = t + 4 <= n;
+            let mut put = |k: usize, y: &[f32; ROWS]| {
+                for (r, v) in y.iter().enumerate().take(lanes) {
+                    out[(g * ROWS + r) * n + t + k] = *v;
+                }
+            };
+            if four {
+                let xs = [a.row(t), a.row(t + 1), a.row(t + 2), a.row(t + 3)];
+                let y = group_any::<TY, 4>(group, xs, simd);
+                for (k, y) in y.iter().enumerate() {
+                    put(k, y);
+                }
+                t += 4;
+            } else {
+                let y = group_any::<TY, 1>(group, [a.row(t)], simd);
+                put(0, &y[0]);
+                t += 1;
+            }
+        }
+    }
+}
+
+#[inline]
+fn group_any<const TY: u8, const RX: usize>(
+    group: &[u8],
+    xs: [Q8Row<'_>; RX],
+    simd: bool,
+) -> [[f32; ROWS]; RX] {
+    #[cfg(target_arch = "x86_64")]
+    if simd {
+        // SAFETY: simd is set only when AVX2, FMA and F16C are present; the group holds a
+        // group-block per activation block (the matrix and the input share `cols`).
+        return unsafe { group_avx2::<TY, RX>(group, xs) };
+    }
+    let _ = simd;
+    group_scalar::<TY, RX>(group, xs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f16_bytes(v: f32) -> [u8; 2] {
+        half::f16::from_f32(v).to_le_bytes()
+    }
+
+    /// `rows` rows of `nb` blocks with varied scales and every nibble/byte value.
+    fn matrix(ty: GgmlType, rows: usize, nb: usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        for r in 0..rows {
+            for b in 0..nb {
+                out.extend(f16_bytes(0.01 + (b + 3 * r) as f32 * 0.003));
+                let bytes = |n| (0..n).map(move |j| ((j * 37 + b * 11 + r * 5) % 256) as u8);
+                match ty {
+                    GgmlType::Q8_0 => out.extend(bytes(32)),
+                    GgmlType::Q4_1 => {
+                        out.extend(f16_bytes(-0.05 * (b + r) as f32));
+                        out.extend(bytes(16));
+                    }
+                    _ => out.extend(bytes(16)),
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn packed_products_match_the_dequantized_rows_on_both_paths() {
+        let (rows, nb, n) = (13, 5, 6);
+        let cols = nb * QK;
+        let xs: Vec<f32> = (0..n * cols)
+            .map(|i| ((i * 7919 % 1000) as f32 - 500.0) * 0.013)
+            .collect();
+        let a = Q8Acts::quantize(&xs, cols, false);
+        for ty in [GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q8_0] {
+            let w = matrix(ty, rows, nb);
+            let p = pack(ty, &w, rows, cols);
+            assert_eq!(p.len(), 2 * group_bytes(ty, cols));
+            let mut want_row = vec![0f32; cols];
+            let mut got_row = vec![0f32; cols];
+            let mut scalar = vec![0f32; rows * n];
+            rows_typed_dispatch(ty, &p, cols, &a, &mut scalar, false);
+            for r in 0..rows {
+                super::super::dequantize(
+                    ty,
+                    &w[r * nb * ty.block_bytes()..][..nb * ty.block_bytes()],
+                    &mut want_row,
+                );
+                row(ty, &p, cols, r, &mut got_row);
+                assert_eq!(want_row, got_row, "{ty:?} row {r} unpacks to the original");
+                for t in 0..n {
+                    let x = a.row(t);
+                    let want: f64 = (0..cols)
+                        .map(|i| want_row[i] as f64 * x.qs[i] as f64 * x.d[i / QK] as f64)
+                        .sum();
+                    let mut want = want;
+                    if ty == GgmlType::Q4_1 {
+                        // The minimum term uses s, rounded to f16 on its own (llama.cpp's Q8_1).
+                        for b in 0..nb {
+                            let m = f16_at(&w[(r * nb + b) * 20..], 2) as f64;
+                            want += m * (x.s[b] as f64 - x.d[b] as f64 * x.sq[b] as f64);
+                        }
+                    }
+                    let got = scalar[r * n + t] as f64;
+                    assert!(
+                        (got - want).abs() <= 1e-4 * want.abs().max(1.0),
+                        "{ty:?} {r} {t}: {got} vs {want}"
+                    );
+                }
+            }
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma")
+                && std::arch::is_x86_feature_detected!("f16c")
+            {
+                let mut simd = vec![0f32; rows * n];
+                rows_typed_dispatch(ty, &p, cols, &a, &mut simd, true);
+                assert_eq!(scalar, simd, "{ty:?}: both paths give the same bits");
+            }
+        }
+    }
+
+    fn rows_typed_dispatch(
+        ty: GgmlType,
+        p: &[u8],
+        cols: usize,
+        a: &Q8Acts,
+        out: &mut [f32],
+        simd: bool,
+    ) {
+        rows(ty, p, cols, a, 0, out, simd);
+    }
+}
