@@ -125,8 +125,10 @@ struct Inner {
     /// Recognises special-token strings (`encode_special_tokens == false`).
     parse: tokenizers::Tokenizer,
     /// Treats special-token strings as text. `tokenizers` keeps this switch on the tokenizer
-    /// rather than per call, so a second copy serves `parse_special == false`.
-    plain: tokenizers::Tokenizer,
+    /// rather than per call, so a second copy serves `parse_special == false`. Copying a large
+    /// vocabulary takes tens of milliseconds, so it is made on a background thread after
+    /// loading (or on first use, whichever comes first) rather than delaying the load.
+    plain: std::sync::OnceLock<tokenizers::Tokenizer>,
     kind: TokenizerKind,
     special: SpecialTokens,
     special_ids: HashSet<u32>,
@@ -189,12 +191,10 @@ impl Tokenizer {
             .filter(|(_, t)| t.special)
             .map(|(id, _)| id)
             .collect();
-        let mut plain = parse.clone();
-        plain.set_encode_special_tokens(true);
-        Ok(Self {
+        let tokenizer = Self {
             inner: Arc::new(Inner {
                 parse,
-                plain,
+                plain: std::sync::OnceLock::new(),
                 kind,
                 special,
                 special_ids,
@@ -202,6 +202,23 @@ impl Tokenizer {
                 warnings,
                 vocab_size,
             }),
+        };
+        let warm = tokenizer.clone();
+        // Without threads to be had, the copy is simply made on first use.
+        let _ = std::thread::Builder::new()
+            .name("samtal-tokenizer-copy".into())
+            .spawn(move || {
+                warm.plain();
+            });
+        Ok(tokenizer)
+    }
+
+    /// The tokenizer that treats special-token strings as text.
+    fn plain(&self) -> &tokenizers::Tokenizer {
+        self.inner.plain.get_or_init(|| {
+            let mut plain = self.inner.parse.clone();
+            plain.set_encode_special_tokens(true);
+            plain
         })
     }
 
@@ -210,7 +227,7 @@ impl Tokenizer {
         let tokenizer = if opts.parse_special {
             &self.inner.parse
         } else {
-            &self.inner.plain
+            self.plain()
         };
         let encoding = tokenizer
             .encode_fast(text, opts.add_special_tokens)

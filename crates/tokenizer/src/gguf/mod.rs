@@ -4,8 +4,6 @@
 mod pretok;
 mod spm;
 
-use std::collections::HashMap;
-
 use samtal_gguf::Metadata;
 use tokenizers::decoders::byte_fallback::ByteFallback;
 use tokenizers::decoders::fuse::Fuse;
@@ -37,7 +35,8 @@ struct Vocab {
     tokens: Vec<String>,
     types: Vec<i64>,
     /// Piece string → id; the last of duplicate strings wins, as in llama.cpp's `token_to_id`.
-    ids: HashMap<String, u32>,
+    /// (The map type HF's BPE takes, so that it is handed over without rehashing.)
+    ids: ahash::AHashMap<String, u32>,
 }
 
 pub(crate) fn build(md: &Metadata) -> crate::Result<Parts> {
@@ -187,7 +186,7 @@ fn read_vocab(md: &Metadata, warnings: &mut Vec<String>) -> crate::Result<Vocab>
         None => vec![TYPE_NORMAL; tokens.len()],
     };
     types.truncate(tokens.len());
-    let mut ids = HashMap::with_capacity(tokens.len());
+    let mut ids = ahash::AHashMap::with_capacity(tokens.len());
     for (i, t) in tokens.iter().enumerate() {
         if ids.insert(t.clone(), i as u32).is_some() {
             warnings.push(format!("duplicate token {t:?}: id {i} wins"));
@@ -205,7 +204,7 @@ fn read_vocab(md: &Metadata, warnings: &mut Vec<String>) -> crate::Result<Vocab>
 
 /// The vocabulary in the map type HF's BPE builder takes.
 fn bpe_vocab(vocab: &Vocab) -> tokenizers::models::bpe::Vocab {
-    vocab.ids.iter().map(|(t, &id)| (t.clone(), id)).collect()
+    vocab.ids.clone()
 }
 
 /// An optional token-id key, ignored with a warning when it points outside the vocabulary.
@@ -241,6 +240,7 @@ fn byte_level_bpe(
         .ok_or_else(|| samtal_gguf::Error::MissingKey("tokenizer.ggml.merges".to_owned()))?;
     let mut merges = Vec::with_capacity(raw.len());
     let mut skipped = 0usize;
+    let mut joined = String::new();
     for merge in raw {
         // "a b": split at the first space after the first character (llama.cpp does the same,
         // so that a merge whose left side is itself a space still parses).
@@ -252,7 +252,10 @@ fn byte_level_bpe(
         let (left, right) = (&merge[..pos], &merge[pos + 1..]);
         // HF's BPE refuses merges naming unknown tokens; llama.cpp just never completes them.
         let known = |s: &str| vocab.ids.contains_key(s);
-        if known(left) && known(right) && known(&format!("{left}{right}")) {
+        joined.clear();
+        joined.push_str(left);
+        joined.push_str(right);
+        if known(left) && known(right) && known(&joined) {
             merges.push((left.to_owned(), right.to_owned()));
         } else {
             skipped += 1;

@@ -7,14 +7,12 @@
 //! (transformers' `SentencePieceExtractor` / `generate_merges`): every split of a piece into two
 //! pieces is a merge, ordered by the piece's score, descending.
 
-use std::collections::HashMap;
-
 /// Derives BPE merges from piece scores. `vocab` maps each piece to the id that owns it (the last
 /// of duplicates, as in llama.cpp); duplicates' other ids never become merge targets.
 pub(crate) fn merges_from_scores(
     tokens: &[String],
     scores: &[f32],
-    vocab: &HashMap<String, u32>,
+    vocab: &ahash::AHashMap<String, u32>,
 ) -> Vec<(String, String)> {
     // (score, piece id, left id, right id, split byte offset)
     let mut found: Vec<(f32, u32, u32, u32, usize)> = Vec::new();
