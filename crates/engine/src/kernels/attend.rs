@@ -75,6 +75,9 @@ fn attend_scalar(
     }
 }
 
+/// With AVX2: scores four keys at a time (four independent FMA chains, reduced together),
+/// softmax with a vectorised exp, and the weighted sum of values kept in registers, 64 columns
+/// per pass over the positions, so no output is stored and reloaded per position.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn attend_avx2(
@@ -88,48 +91,205 @@ unsafe fn attend_avx2(
 ) {
     use std::arch::x86_64::*;
     let hd = q.len();
-    let body = hd / 8 * 8;
-    scores.clear();
-    for j in range.clone() {
-        let kr = k.row(j, hd);
-        let mut acc = _mm256_setzero_ps();
-        let mut i = 0;
-        while i < body {
-            // SAFETY: i + 8 <= hd for q and the key row.
-            unsafe {
-                acc = _mm256_fmadd_ps(
-                    _mm256_loadu_ps(q.as_ptr().add(i)),
-                    _mm256_loadu_ps(kr.as_ptr().add(i)),
-                    acc,
-                );
-            }
-            i += 8;
-        }
-        let mut s = super::hsum256(acc);
-        for t in body..hd {
-            s += q[t] * kr[t];
-        }
-        scores.push(s * scale);
+    if !hd.is_multiple_of(8) {
+        attend_scalar(q, k, v, range, scale, scores, out);
+        return;
     }
-    softmax_in_place(scores);
-    out.fill(0.0);
-    for (w, j) in scores.iter().zip(range) {
-        let vr = v.row(j, hd);
-        let wv = _mm256_set1_ps(*w);
+    let len = range.len();
+    scores.clear();
+    scores.resize(len, 0.0);
+    let dot_rows = |rows: [&[f32]; 4]| -> __m128 {
+        let mut acc = [_mm256_setzero_ps(); 4];
         let mut i = 0;
-        while i < body {
-            // SAFETY: i + 8 <= hd for out and the value row.
+        while i < hd {
+            // SAFETY: i + 8 <= hd for q and every key row.
             unsafe {
-                let o = out.as_mut_ptr().add(i);
-                _mm256_storeu_ps(
-                    o,
-                    _mm256_fmadd_ps(wv, _mm256_loadu_ps(vr.as_ptr().add(i)), _mm256_loadu_ps(o)),
-                );
+                let qv = _mm256_loadu_ps(q.as_ptr().add(i));
+                for (a, r) in acc.iter_mut().zip(&rows) {
+                    *a = _mm256_fmadd_ps(qv, _mm256_loadu_ps(r.as_ptr().add(i)), *a);
+                }
             }
             i += 8;
         }
-        for t in body..hd {
-            out[t] += w * vr[t];
+        hsum4(acc)
+    };
+    let scale4 = _mm_set1_ps(scale);
+    let mut j = 0;
+    while j + 4 <= len {
+        let p = range.start + j;
+        let s = dot_rows([
+            k.row(p, hd),
+            k.row(p + 1, hd),
+            k.row(p + 2, hd),
+            k.row(p + 3, hd),
+        ]);
+        // SAFETY: j + 4 <= len = scores.len().
+        unsafe { _mm_storeu_ps(scores.as_mut_ptr().add(j), _mm_mul_ps(s, scale4)) };
+        j += 4;
+    }
+    while j < len {
+        let r = k.row(range.start + j, hd);
+        let s = dot_rows([r, r, r, r]);
+        scores[j] = _mm_cvtss_f32(s) * scale;
+        j += 1;
+    }
+    // SAFETY: same CPU features.
+    unsafe { softmax_avx2(scores) };
+    let mut c = 0;
+    while c < hd {
+        let width = (hd - c).min(64) / 8;
+        let mut acc = [_mm256_setzero_ps(); 8];
+        for (w, p) in scores.iter().zip(range.clone()) {
+            let vr = &v.row(p, hd)[c..];
+            let wv = _mm256_set1_ps(*w);
+            for (u, a) in acc.iter_mut().enumerate().take(width) {
+                // SAFETY: c + 8u + 8 <= hd for the value row.
+                *a = _mm256_fmadd_ps(wv, unsafe { _mm256_loadu_ps(vr.as_ptr().add(8 * u)) }, *a);
+            }
+        }
+        for (u, a) in acc.iter().enumerate().take(width) {
+            // SAFETY: c + 8u + 8 <= hd = out.len().
+            unsafe { _mm256_storeu_ps(out.as_mut_ptr().add(c + 8 * u), *a) };
+        }
+        c += 64;
+    }
+}
+
+/// The four horizontal sums of `a[0..4]`, in one vector.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+fn hsum4(a: [std::arch::x86_64::__m256; 4]) -> std::arch::x86_64::__m128 {
+    use std::arch::x86_64::*;
+    let s01 = _mm256_hadd_ps(a[0], a[1]);
+    let s23 = _mm256_hadd_ps(a[2], a[3]);
+    let s = _mm256_hadd_ps(s01, s23);
+    _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1))
+}
+
+/// `softmax_in_place` with 8 lanes: max, `exp(x − max)` by [`exp_avx2`], sum, scale.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn softmax_avx2(scores: &mut [f32]) {
+    use std::arch::x86_64::*;
+    let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let body = scores.len() / 8 * 8;
+    let m = _mm256_set1_ps(max);
+    let mut sum = _mm256_setzero_ps();
+    let mut i = 0;
+    while i < body {
+        // SAFETY: i + 8 <= scores.len().
+        unsafe {
+            let p = scores.as_mut_ptr().add(i);
+            let e = exp_avx2(_mm256_sub_ps(_mm256_loadu_ps(p), m));
+            _mm256_storeu_ps(p, e);
+            sum = _mm256_add_ps(sum, e);
+        }
+        i += 8;
+    }
+    let mut total = super::hsum256(sum);
+    for s in &mut scores[body..] {
+        *s = (*s - max).exp();
+        total += *s;
+    }
+    let inv = 1.0 / total;
+    for s in scores.iter_mut() {
+        *s *= inv;
+    }
+}
+
+/// `exp(x)` for `x <= 0` to about 2 ulp (Cephes' expf: `2^n · p(r)` with `r = x − n·ln 2` in two
+/// parts and a degree-5 polynomial); below −87 it returns exp(−87) (1.6e-38, nothing to a
+/// softmax).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn exp_avx2(x: std::arch::x86_64::__m256) -> std::arch::x86_64::__m256 {
+    use std::arch::x86_64::*;
+    let x = _mm256_max_ps(x, _mm256_set1_ps(-87.0));
+    let n = _mm256_round_ps(
+        _mm256_mul_ps(x, _mm256_set1_ps(std::f32::consts::LOG2_E)),
+        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC,
+    );
+    let r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693_359_4), x);
+    let r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.121_944_4e-4), r);
+    let mut p = _mm256_set1_ps(1.987_569_1e-4);
+    for c in [
+        1.398_199_9e-3,
+        8.333_452e-3,
+        4.166_579_6e-2,
+        1.666_666_5e-1,
+        0.5,
+    ] {
+        p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(c));
+    }
+    let r2 = _mm256_mul_ps(r, r);
+    let y = _mm256_add_ps(_mm256_fmadd_ps(p, r2, r), _mm256_set1_ps(1.0));
+    let pow2n = _mm256_castsi256_ps(_mm256_slli_epi32(
+        _mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)),
+        23,
+    ));
+    _mm256_mul_ps(y, pow2n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vector_exp_is_within_a_few_ulp() {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            let xs: Vec<f32> = (0..7904).map(|i| -(i as f32) * 0.011).collect();
+            for c in xs.chunks_exact(8) {
+                let mut out = [0f32; 8];
+                // SAFETY: features checked above; c and out hold 8 floats.
+                unsafe {
+                    let v = exp_avx2(std::arch::x86_64::_mm256_loadu_ps(c.as_ptr()));
+                    std::arch::x86_64::_mm256_storeu_ps(out.as_mut_ptr(), v);
+                }
+                for (x, y) in c.iter().zip(out) {
+                    let want = x.exp();
+                    assert!(
+                        (y - want).abs() <= 4.0 * f32::EPSILON * want,
+                        "exp({x}): {y} vs {want}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn both_paths_attend_alike() {
+        let hd = 64;
+        let n = 37;
+        let data: Vec<f32> = (0..n * 2 * hd)
+            .map(|i| ((i * 7919 % 1000) as f32 - 500.0) * 0.003)
+            .collect();
+        let q: Vec<f32> = (0..hd).map(|i| (i as f32 * 0.37).sin()).collect();
+        let k = HeadView {
+            data: &data,
+            stride: 2 * hd,
+            offset: 0,
+        };
+        let v = HeadView {
+            data: &data,
+            stride: 2 * hd,
+            offset: hd,
+        };
+        let mut scratch = Vec::new();
+        let mut want = vec![0f32; hd];
+        attend_scalar(&q, k, v, 3..n, 0.125, &mut scratch, &mut want);
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            let mut got = vec![0f32; hd];
+            // SAFETY: features checked above.
+            unsafe { attend_avx2(&q, k, v, 3..n, 0.125, &mut scratch, &mut got) };
+            for (a, b) in got.iter().zip(&want) {
+                assert!((a - b).abs() <= 1e-5, "{a} vs {b}");
+            }
         }
     }
 }
