@@ -44,6 +44,10 @@ impl ModelArgs {
             dtype: self.dtype,
             device: self.device,
             precision: self.precision,
+            // Beside the models: repacked weights are a cache of them.
+            pack_cache: crate::pull::models_dir()
+                .ok()
+                .and_then(|d| d.parent().map(|p| p.join("packed"))),
         };
         Ok(Pipeline::load(path, &opts)?)
     }

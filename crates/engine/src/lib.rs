@@ -157,6 +157,9 @@ pub struct LoadOptions {
     pub device: Device,
     /// How activations meet quantized weights (8-bit by default, like llama.cpp).
     pub precision: Precision,
+    /// A directory where weights repacked for 8-bit products are kept between runs, so that a
+    /// later load maps them instead of repacking (see [`Tensor::pack_all`]).
+    pub pack_cache: Option<std::path::PathBuf>,
 }
 
 /// A loaded model: the network, shared, and the weights it came from (whose GGUF metadata also

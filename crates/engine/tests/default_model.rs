@@ -32,6 +32,9 @@ fn model_path() -> Option<PathBuf> {
     found
 }
 
+/// The SIMD switch is process-wide: tests that compute take turns.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn ids(v: &Value) -> Vec<u32> {
     v.as_array()
         .unwrap()
@@ -118,6 +121,7 @@ fn check(model: &Model, golden: &Value) {
 #[test]
 fn default_model_q8_matches_llama_cpp() {
     let Some(path) = model_path() else { return };
+    let _turn = SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let golden: Value = serde_json::from_str(
         &std::fs::read_to_string(
             PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -137,4 +141,34 @@ fn default_model_q8_matches_llama_cpp() {
         check(&model, &golden);
     }
     kernels::set_simd(true);
+}
+
+/// Repacked weights kept on disk: the second load maps the file the first one wrote and
+/// computes the same logits.
+#[test]
+fn packed_weights_cache_round_trips() {
+    let Some(path) = model_path() else { return };
+    let _turn = SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let dir = std::env::temp_dir().join(format!("samtal-pack-cache-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let opts = LoadOptions {
+        pack_cache: Some(dir.clone()),
+        ..LoadOptions::default()
+    };
+    let logits = |m: &Model| {
+        let lm = m.lm();
+        let mut cache = lm.new_cache();
+        lm.forward(&[1, 9690, 198, 2683, 359], 0, &mut cache)
+            .unwrap()
+    };
+    let first = Model::load(&path, &opts).unwrap();
+    let files: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().collect();
+    assert_eq!(files.len(), 1, "one cache file");
+    let len = files[0].metadata().unwrap().len();
+    assert!(len > 90 << 20, "the whole model's packed weights: {len}");
+    let second = Model::load(&path, &opts).unwrap();
+    assert_eq!(logits(&first), logits(&second));
+    let plain = Model::load(&path, &LoadOptions::default()).unwrap();
+    assert_eq!(logits(&first), logits(&plain));
+    let _ = std::fs::remove_dir_all(&dir);
 }

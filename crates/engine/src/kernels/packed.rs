@@ -21,6 +21,9 @@ use super::q8::{Q8Acts, Q8Row};
 
 /// Rows per group.
 pub const ROWS: usize = 8;
+
+/// Names this layout in packed-weights cache files; change it whenever the layout changes.
+pub const FORMAT: &str = "samtal-packed-8x4-v1";
 const QK: usize = 32;
 
 /// Type tags for the monomorphised kernels.

@@ -100,7 +100,11 @@ impl Gpt2 {
                 })
                 .collect();
             ws.push(lm_head.weight_mut());
-            Tensor::pack_all(&mut ws);
+            let cache = opts
+                .pack_cache
+                .as_deref()
+                .and_then(|dir| weights.pack_cache_file(dir));
+            Tensor::pack_all(&mut ws, cache.as_deref());
         }
         // Tied: the embedding reads its rows from the head's (possibly repacked) copy.
         let wte = if tied { lm_head.weight().clone() } else { wte };

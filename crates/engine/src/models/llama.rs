@@ -95,7 +95,11 @@ impl Llama {
                 })
                 .collect();
             ws.push(lm_head.weight_mut());
-            Tensor::pack_all(&mut ws);
+            let cache = opts
+                .pack_cache
+                .as_deref()
+                .and_then(|dir| weights.pack_cache_file(dir));
+            Tensor::pack_all(&mut ws, cache.as_deref());
         }
         // Tied: the embedding reads its rows from the head's (possibly repacked) copy, so the
         // file's pages are not kept mapped as well.

@@ -126,7 +126,12 @@ impl Tensor {
     /// worth of page faults would otherwise cost as much as the repacking, and every token
     /// streams through all of it. The memory-mapped bytes they came from are released from
     /// this process (the kernel drops the pages; reading them again maps them again).
-    pub fn pack_all(tensors: &mut [&mut Tensor]) {
+    ///
+    /// With `cache` (a file name from [`Weights::pack_cache_file`]) the packed block is kept on
+    /// disk: a later load maps it (from the page cache, like the GGUF itself) instead of
+    /// repacking and faulting in fresh memory. A cache that cannot be read or written is
+    /// ignored.
+    pub fn pack_all(tensors: &mut [&mut Tensor], cache: Option<&Path>) {
         use crate::kernels::packed;
         let todo: Vec<usize> = (0..tensors.len())
             .filter(|&i| tensors[i].packable())
@@ -142,29 +147,55 @@ impl Tensor {
         if total == 0 {
             return;
         }
-        let Ok(mut arena) = memmap2::MmapMut::map_anon(total) else {
-            // No anonymous mapping to be had: each tensor gets its own buffer.
+        // The cache file is named after the source file and, here, the tensors and the layout.
+        // Small models repack in no time and are not worth a file.
+        let cache = cache.filter(|_| total >= CACHE_MIN_BYTES).map(|base| {
+            let mut key = Fnv::new();
+            key.add(packed::FORMAT.as_bytes());
             for &i in &todo {
-                let t = &mut *tensors[i];
-                let m = t.mat();
-                let data = packed::pack(m.ty, m.data, m.rows, m.cols);
-                t.release_mapping();
-                t.bytes = Bytes::Owned(Arc::new(data));
-                t.packed = true;
+                let t = &*tensors[i];
+                key.add(t.name.as_bytes());
+                key.add(t.ty.name().as_bytes());
+                for d in &t.shape {
+                    key.add(&d.to_le_bytes());
+                }
             }
-            return;
-        };
-        let _ = arena.advise(memmap2::Advice::HugePage);
-        let mut rest: &mut [u8] = &mut arena;
-        for (&i, &len) in todo.iter().zip(&lens) {
-            let (dst, tail) = rest.split_at_mut(len);
-            rest = tail;
-            let m = tensors[i].mat();
-            packed::pack_into(m.ty, m.data, m.rows, m.cols, dst);
-            tensors[i].release_mapping();
-        }
-        let Ok(map) = arena.make_read_only() else {
-            return;
+            let mut name = base.as_os_str().to_owned();
+            name.push(format!(".{:016x}.pack", key.0));
+            PathBuf::from(name)
+        });
+        let map = match cache.as_deref().and_then(|f| map_cached(f, total)) {
+            Some(map) => map,
+            None => {
+                let Ok(mut arena) = memmap2::MmapMut::map_anon(total) else {
+                    // No anonymous mapping to be had: each tensor gets its own buffer.
+                    for &i in &todo {
+                        let t = &mut *tensors[i];
+                        let m = t.mat();
+                        let data = packed::pack(m.ty, m.data, m.rows, m.cols);
+                        t.release_mapping();
+                        t.bytes = Bytes::Owned(Arc::new(data));
+                        t.packed = true;
+                    }
+                    return;
+                };
+                let _ = arena.advise(memmap2::Advice::HugePage);
+                let mut rest: &mut [u8] = &mut arena;
+                for (&i, &len) in todo.iter().zip(&lens) {
+                    let (dst, tail) = rest.split_at_mut(len);
+                    rest = tail;
+                    let m = tensors[i].mat();
+                    packed::pack_into(m.ty, m.data, m.rows, m.cols, dst);
+                    tensors[i].release_mapping();
+                }
+                if let Some(f) = &cache {
+                    write_cached(f, &arena);
+                }
+                let Ok(map) = arena.make_read_only() else {
+                    return;
+                };
+                map
+            }
         };
         let map = Arc::new(map);
         let mut start = 0;
@@ -284,6 +315,40 @@ impl Weights {
         &self.path
     }
 
+    /// Where, under `dir`, repacked weights of this GGUF file are kept between runs: named
+    /// after the file, its size and its modification time, so that a changed file is
+    /// repacked. `None` for Hugging Face folders (nothing to repack).
+    pub fn pack_cache_file(&self, dir: &Path) -> Option<PathBuf> {
+        let Source::Gguf(_) = &self.source else {
+            return None;
+        };
+        let meta = std::fs::metadata(&self.path).ok()?;
+        let mtime = meta
+            .modified()
+            .ok()?
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?;
+        let stem: String = self
+            .path
+            .file_stem()?
+            .to_string_lossy()
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        Some(dir.join(format!(
+            "{stem}.{}.{}.{}",
+            meta.len(),
+            mtime.as_secs(),
+            mtime.subsec_nanos()
+        )))
+    }
+
     /// The GGUF header, when the source is a GGUF file.
     pub fn gguf(&self) -> Option<&samtal_gguf::Gguf> {
         match &self.source {
@@ -331,6 +396,67 @@ impl Weights {
         match &self.source {
             Source::Gguf(g) => g.header().tensors.iter().map(|t| t.n_elements()).sum(),
             Source::SafeTensors(s) => s.n_params(),
+        }
+    }
+}
+
+/// Packed weights smaller than this are not cached on disk.
+const CACHE_MIN_BYTES: usize = 16 << 20;
+
+/// FNV-1a, 64 bits: names a packed-weights cache file.
+struct Fnv(u64);
+
+impl Fnv {
+    fn new() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+
+    fn add(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        // A separator, so that ("ab", "c") and ("a", "bc") differ.
+        self.0 = (self.0 ^ 0xff).wrapping_mul(0x0100_0000_01b3);
+    }
+}
+
+/// Maps a packed-weights cache file of exactly `len` bytes.
+fn map_cached(path: &Path, len: usize) -> Option<memmap2::Mmap> {
+    let file = std::fs::File::open(path).ok()?;
+    if file.metadata().ok()?.len() != len as u64 {
+        return None;
+    }
+    // SAFETY: a read-only map of a file samtal writes once (to a temporary name, then renamed)
+    // and never changes afterwards.
+    unsafe { memmap2::Mmap::map(&file) }.ok()
+}
+
+/// Writes a packed-weights cache file: to a temporary name, then renamed, so that a reader
+/// never sees it half written. Failure only means the next load repacks.
+fn write_cached(path: &Path, bytes: &[u8]) {
+    let Some(dir) = path.parent() else {
+        return;
+    };
+    if std::fs::create_dir_all(dir).is_err() {
+        return;
+    }
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    if std::fs::write(&tmp, bytes).is_err() || std::fs::rename(&tmp, path).is_err() {
+        let _ = std::fs::remove_file(&tmp);
+        return;
+    }
+    // Older packs of a file of the same name (the model was replaced) are dropped.
+    let (Some(name), Ok(entries)) = (path.file_name(), std::fs::read_dir(dir)) else {
+        return;
+    };
+    let name = name.to_string_lossy();
+    let Some(stem) = name.split('.').next() else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let other = entry.file_name().to_string_lossy().into_owned();
+        if other != name && other.starts_with(&format!("{stem}.")) && other.ends_with(".pack") {
+            let _ = std::fs::remove_file(entry.path());
         }
     }
 }
