@@ -8,6 +8,22 @@ pub(crate) struct LayerCache {
     pub v: Vec<f32>,
 }
 
+impl LayerCache {
+    /// Appends keys and values (`kv_dim` floats per position). Memory grows in steps of 256
+    /// positions, exactly, rather than doubling: a cache is the largest allocation of a long
+    /// conversation, and doubling would leave up to half of it unused.
+    pub(crate) fn append(&mut self, k: &[f32], v: &[f32], kv_dim: usize) {
+        for (buf, new) in [(&mut self.k, k), (&mut self.v, v)] {
+            let need = buf.len() + new.len();
+            if need > buf.capacity() {
+                let step = 256 * kv_dim.max(1);
+                buf.reserve_exact(need.next_multiple_of(step) - buf.len());
+            }
+            buf.extend_from_slice(new);
+        }
+    }
+}
+
 /// A sequence's KV cache: append as tokens are processed, truncate to reuse a prefix, reset.
 #[derive(Clone, Debug)]
 pub struct Cache {

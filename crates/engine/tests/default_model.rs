@@ -121,7 +121,9 @@ fn check(model: &Model, golden: &Value) {
 #[test]
 fn default_model_q8_matches_llama_cpp() {
     let Some(path) = model_path() else { return };
-    let _turn = SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _turn = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let golden: Value = serde_json::from_str(
         &std::fs::read_to_string(
             PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -148,7 +150,9 @@ fn default_model_q8_matches_llama_cpp() {
 #[test]
 fn packed_weights_cache_round_trips() {
     let Some(path) = model_path() else { return };
-    let _turn = SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _turn = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let dir = std::env::temp_dir().join(format!("samtal-pack-cache-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let opts = LoadOptions {

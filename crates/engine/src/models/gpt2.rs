@@ -142,7 +142,7 @@ impl super::CausalLm for Gpt2 {
             cache,
             &self.lm_head,
             Outputs::Last,
-            |c| self.hidden(tokens, pos, c),
+            |t, p, c| self.hidden(t, p, c),
         )
     }
 
@@ -154,7 +154,7 @@ impl super::CausalLm for Gpt2 {
             cache,
             &self.lm_head,
             Outputs::All,
-            |c| self.hidden(tokens, pos, c),
+            |t, p, c| self.hidden(t, p, c),
         )
     }
 }
@@ -191,8 +191,7 @@ impl Gpt2 {
             b.qkv.forward(&xn, &mut qkv);
             for (t, row) in qkv.chunks_exact(3 * h).enumerate() {
                 q[t * h..(t + 1) * h].copy_from_slice(&row[..h]);
-                layer.k.extend_from_slice(&row[h..2 * h]);
-                layer.v.extend_from_slice(&row[2 * h..]);
+                layer.append(&row[h..2 * h], &row[2 * h..], h);
             }
             self.attn.forward(&q, layer, pos, &mut att);
             b.proj.forward(&att, &mut proj);

@@ -142,7 +142,7 @@ impl super::CausalLm for Llama {
             cache,
             &self.lm_head,
             Outputs::Last,
-            |c| self.hidden(tokens, pos, c),
+            |t, p, c| self.hidden(t, p, c),
         )
     }
 
@@ -154,7 +154,7 @@ impl super::CausalLm for Llama {
             cache,
             &self.lm_head,
             Outputs::All,
-            |c| self.hidden(tokens, pos, c),
+            |t, p, c| self.hidden(t, p, c),
         )
     }
 }
@@ -190,8 +190,7 @@ impl Llama {
             Linear::forward_many(&[&b.q, &b.k, &b.v], &xn, &mut [&mut q, &mut k, &mut v]);
             self.rope.apply(&mut q, cfg.n_heads, &cos, &sin);
             self.rope.apply(&mut k, cfg.n_kv_heads, &cos, &sin);
-            layer.k.extend_from_slice(&k);
-            layer.v.extend_from_slice(&v);
+            layer.append(&k, &v, kv_dim);
             self.attn.forward(&q, layer, pos, &mut att);
             b.o.forward(&att, &mut proj);
             add(&mut x, &proj);

@@ -31,8 +31,13 @@ pub(crate) enum Outputs {
     All,
 }
 
+/// Prompt tokens per pass: a long prompt goes through the network in slices of this many, so
+/// that the activations of a slice stay in the caches and memory does not grow with the prompt.
+const UBATCH: usize = 128;
+
 /// The part every model shares: check positions, run the body (which returns final-normed hidden
-/// states `(n, hidden)`), and apply the head only where logits are wanted.
+/// states `(n, hidden)` for the tokens at a position) over the prompt in slices of [`UBATCH`],
+/// and apply the head only where logits are wanted.
 ///
 /// The whole pass runs on a thread of the pool, so the calling thread hands work over once per
 /// call rather than once per matrix product, and the pass's own thread takes part in every
@@ -44,18 +49,25 @@ pub(crate) fn logits(
     cache: &mut Cache,
     lm_head: &Linear,
     outputs: Outputs,
-    body: impl FnOnce(&mut Cache) -> Result<Vec<f32>> + Send,
+    body: impl Fn(&[u32], usize, &mut Cache) -> Result<Vec<f32>> + Sync,
 ) -> Result<Vec<f32>> {
     check(cfg, tokens, pos, cache)?;
+    let h = cfg.hidden_size;
     rayon::scope(|_| {
-        let xs = body(cache)?;
-        let h = cfg.hidden_size;
-        let xs = match outputs {
-            Outputs::Last => &xs[xs.len() - h..],
-            Outputs::All => &xs[..],
-        };
-        let mut out = vec![0f32; xs.len() / h * cfg.vocab_size];
-        lm_head.forward(xs, &mut out);
+        let mut out = Vec::new();
+        let mut at = pos;
+        for slice in tokens.chunks(UBATCH) {
+            let xs = body(slice, at, cache)?;
+            at += slice.len();
+            let xs = match outputs {
+                Outputs::Last if at < pos + tokens.len() => continue,
+                Outputs::Last => &xs[xs.len() - h..],
+                Outputs::All => &xs[..],
+            };
+            let start = out.len();
+            out.resize(start + xs.len() / h * cfg.vocab_size, 0.0);
+            lm_head.forward(xs, &mut out[start..]);
+        }
         Ok(out)
     })
 }
