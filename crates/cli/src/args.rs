@@ -44,11 +44,15 @@ impl ModelArgs {
             dtype: self.dtype,
             device: self.device,
             precision: self.precision,
-            // Beside the models: repacked weights are a cache of them.
-            pack_cache: crate::pull::models_dir()
-                .ok()
-                .and_then(|d| d.parent().map(|p| p.join("packed"))),
+            pack_cache: pack_cache_dir(),
         };
         Ok(Pipeline::load(path, &opts)?)
     }
+}
+
+/// Where repacked weights are kept: beside the models (`…/samtal/packed`), a cache of them.
+pub fn pack_cache_dir() -> Option<std::path::PathBuf> {
+    crate::pull::models_dir()
+        .ok()
+        .and_then(|d| d.parent().map(|p| p.join("packed")))
 }

@@ -139,6 +139,15 @@ fn run(cli: Cli) -> Result<()> {
                 })?,
             };
             let path = pull::pull(k, false)?;
+            // Loading once repacks the weights for 8-bit products and keeps them in the cache,
+            // so the first chat starts as fast as later ones.
+            let opts = samtal_engine::LoadOptions {
+                pack_cache: args::pack_cache_dir(),
+                ..samtal_engine::LoadOptions::default()
+            };
+            if let Err(e) = samtal_engine::Model::load(&path, &opts) {
+                eprintln!("warning: {} does not load: {e}", path.display());
+            }
             let mut out = std::io::stdout();
             writeln!(out, "{}", path.display())?;
             Ok(())

@@ -1,5 +1,7 @@
-//! One query head attending over cached keys and values: scores, softmax, weighted sum, in one
-//! call so that the SIMD path is chosen once per head rather than once per cached position.
+//! The query heads that share one key/value head (grouped-query attention) attending over the
+//! cached keys and values: scores, softmax, weighted sum, in one call so that the SIMD path is
+//! chosen once per group rather than once per cached position, and each key and value row is
+//! read from memory once for the whole group.
 
 /// Layout of one head's keys or values in the cache: row `j` of head `h` starts at
 /// `j * stride + offset`.
@@ -18,9 +20,12 @@ impl HeadView<'_> {
     }
 }
 
-/// `out = softmax(scale · q·K[start..end]ᵀ) · V[start..end]`; `scores` is scratch space.
+/// For each query `g` (the `qs.len() / head_dim` heads of a group, one after another):
+/// `out[g] = softmax(scale · q_g·K[start..end]ᵀ) · V[start..end]`; `scores` is scratch space.
+#[allow(clippy::too_many_arguments)] // the kernel's inputs, each of them needed
 pub fn attend(
-    q: &[f32],
+    qs: &[f32],
+    head_dim: usize,
     k: HeadView<'_>,
     v: HeadView<'_>,
     range: std::ops::Range<usize>,
@@ -29,12 +34,17 @@ pub fn attend(
     out: &mut [f32],
 ) {
     #[cfg(target_arch = "x86_64")]
-    if super::use_avx2() {
+    if super::use_avx2() && head_dim.is_multiple_of(8) {
         // SAFETY: the CPU supports avx2 and fma (checked above).
-        unsafe { attend_avx2(q, k, v, range, scale, scores, out) };
+        unsafe { attend_avx2(qs, head_dim, k, v, range, scale, scores, out) };
         return;
     }
-    attend_scalar(q, k, v, range, scale, scores, out);
+    for (q, o) in qs
+        .chunks_exact(head_dim)
+        .zip(out.chunks_exact_mut(head_dim))
+    {
+        attend_scalar(q, k, v, range.clone(), scale, scores, o);
+    }
 }
 
 fn softmax_in_place(scores: &mut [f32]) {
@@ -75,13 +85,16 @@ fn attend_scalar(
     }
 }
 
-/// With AVX2: scores four keys at a time (four independent FMA chains, reduced together),
-/// softmax with a vectorised exp, and the weighted sum of values kept in registers, 64 columns
-/// per pass over the positions, so no output is stored and reloaded per position.
+/// With AVX2: scores four keys at a time (four independent FMA chains, reduced together) for
+/// every query of the group while those keys are in L1, softmax with a vectorised exp, and the
+/// weighted sum of values kept in registers, 64 columns and 64 positions at a time, so that a
+/// block of values is read once for the group.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
+#[allow(clippy::too_many_arguments)]
 unsafe fn attend_avx2(
-    q: &[f32],
+    qs: &[f32],
+    hd: usize,
     k: HeadView<'_>,
     v: HeadView<'_>,
     range: std::ops::Range<usize>,
@@ -90,19 +103,15 @@ unsafe fn attend_avx2(
     out: &mut [f32],
 ) {
     use std::arch::x86_64::*;
-    let hd = q.len();
-    if !hd.is_multiple_of(8) {
-        attend_scalar(q, k, v, range, scale, scores, out);
-        return;
-    }
     let len = range.len();
+    let group = qs.len() / hd;
     scores.clear();
-    scores.resize(len, 0.0);
-    let dot_rows = |rows: [&[f32]; 4]| -> __m128 {
+    scores.resize(group * len, 0.0);
+    let dot_rows = |q: &[f32], rows: [&[f32]; 4]| -> __m128 {
         let mut acc = [_mm256_setzero_ps(); 4];
         let mut i = 0;
         while i < hd {
-            // SAFETY: i + 8 <= hd for q and every key row.
+            // SAFETY: i + 8 <= hd for the query and every key row.
             unsafe {
                 let qv = _mm256_loadu_ps(q.as_ptr().add(i));
                 for (a, r) in acc.iter_mut().zip(&rows) {
@@ -115,43 +124,68 @@ unsafe fn attend_avx2(
     };
     let scale4 = _mm_set1_ps(scale);
     let mut j = 0;
-    while j + 4 <= len {
-        let p = range.start + j;
-        let s = dot_rows([
-            k.row(p, hd),
-            k.row(p + 1, hd),
-            k.row(p + 2, hd),
-            k.row(p + 3, hd),
-        ]);
-        // SAFETY: j + 4 <= len = scores.len().
-        unsafe { _mm_storeu_ps(scores.as_mut_ptr().add(j), _mm_mul_ps(s, scale4)) };
-        j += 4;
-    }
     while j < len {
-        let r = k.row(range.start + j, hd);
-        let s = dot_rows([r, r, r, r]);
-        scores[j] = _mm_cvtss_f32(s) * scale;
-        j += 1;
-    }
-    // SAFETY: same CPU features.
-    unsafe { softmax_avx2(scores) };
-    let mut c = 0;
-    while c < hd {
-        let width = (hd - c).min(64) / 8;
-        let mut acc = [_mm256_setzero_ps(); 8];
-        for (w, p) in scores.iter().zip(range.clone()) {
-            let vr = &v.row(p, hd)[c..];
-            let wv = _mm256_set1_ps(*w);
-            for (u, a) in acc.iter_mut().enumerate().take(width) {
-                // SAFETY: c + 8u + 8 <= hd for the value row.
-                *a = _mm256_fmadd_ps(wv, unsafe { _mm256_loadu_ps(vr.as_ptr().add(8 * u)) }, *a);
+        let p = range.start + j;
+        let four = j + 4 <= len;
+        let rows = if four {
+            [
+                k.row(p, hd),
+                k.row(p + 1, hd),
+                k.row(p + 2, hd),
+                k.row(p + 3, hd),
+            ]
+        } else {
+            [k.row(p, hd); 4]
+        };
+        for (g, q) in qs.chunks_exact(hd).enumerate() {
+            let s = _mm_mul_ps(dot_rows(q, rows), scale4);
+            let at = g * len + j;
+            if four {
+                // SAFETY: at + 4 <= (g + 1) * len <= scores.len().
+                unsafe { _mm_storeu_ps(scores.as_mut_ptr().add(at), s) };
+            } else {
+                scores[at] = _mm_cvtss_f32(s);
             }
         }
-        for (u, a) in acc.iter().enumerate().take(width) {
-            // SAFETY: c + 8u + 8 <= hd = out.len().
-            unsafe { _mm256_storeu_ps(out.as_mut_ptr().add(c + 8 * u), *a) };
+        j += if four { 4 } else { 1 };
+    }
+    for row in scores.chunks_exact_mut(len) {
+        // SAFETY: same CPU features.
+        unsafe { softmax_avx2(row) };
+    }
+    out.fill(0.0);
+    const BLOCK: usize = 64;
+    let mut b0 = 0;
+    while b0 < len {
+        let b1 = (b0 + BLOCK).min(len);
+        let mut c = 0;
+        while c < hd {
+            let width = (hd - c).min(64) / 8;
+            for (g, o) in out.chunks_exact_mut(hd).enumerate() {
+                let o = &mut o[c..];
+                let mut acc = [_mm256_setzero_ps(); 8];
+                for (u, a) in acc.iter_mut().enumerate().take(width) {
+                    // SAFETY: c + 8u + 8 <= hd.
+                    *a = unsafe { _mm256_loadu_ps(o.as_ptr().add(8 * u)) };
+                }
+                let w = &scores[g * len + b0..g * len + b1];
+                for (w, p) in w.iter().zip(range.start + b0..) {
+                    let vr = &v.row(p, hd)[c..];
+                    let wv = _mm256_set1_ps(*w);
+                    for (u, a) in acc.iter_mut().enumerate().take(width) {
+                        // SAFETY: c + 8u + 8 <= hd for the value row.
+                        let x = unsafe { _mm256_loadu_ps(vr.as_ptr().add(8 * u)) };
+                        *a = _mm256_fmadd_ps(wv, x, *a);
+                    }
+                }
+                for (u, a) in acc.iter().enumerate().take(width) {
+                    // SAFETY: c + 8u + 8 <= hd.
+                    unsafe { _mm256_storeu_ps(o.as_mut_ptr().add(8 * u), *a) };
+                }
+            }
+            c += 64;
         }
-        c += 64;
+        b0 = b1;
     }
 }
 
@@ -286,9 +320,46 @@ mod tests {
         {
             let mut got = vec![0f32; hd];
             // SAFETY: features checked above.
-            unsafe { attend_avx2(&q, k, v, 3..n, 0.125, &mut scratch, &mut got) };
+            unsafe { attend_avx2(&q, hd, k, v, 3..n, 0.125, &mut scratch, &mut got) };
             for (a, b) in got.iter().zip(&want) {
                 assert!((a - b).abs() <= 1e-5, "{a} vs {b}");
+            }
+            // A group of three queries (one of them repeated) over 100 positions: each equals
+            // its own single-query result.
+            let n = 100;
+            let data: Vec<f32> = (0..n * 2 * hd)
+                .map(|i| ((i * 7919 % 1000) as f32 - 500.0) * 0.003)
+                .collect();
+            let k = HeadView {
+                data: &data,
+                stride: 2 * hd,
+                offset: 0,
+            };
+            let v = HeadView {
+                data: &data,
+                stride: 2 * hd,
+                offset: hd,
+            };
+            let qs: Vec<f32> = (0..3 * hd)
+                .map(|i| ((i % 70) as f32 * 0.21).cos())
+                .collect();
+            let mut group = vec![0f32; 3 * hd];
+            // SAFETY: features checked above.
+            unsafe { attend_avx2(&qs, hd, k, v, 1..n, 0.125, &mut scratch, &mut group) };
+            for g in 0..3 {
+                let mut one = vec![0f32; hd];
+                attend_scalar(
+                    &qs[g * hd..(g + 1) * hd],
+                    k,
+                    v,
+                    1..n,
+                    0.125,
+                    &mut scratch,
+                    &mut one,
+                );
+                for (a, b) in group[g * hd..(g + 1) * hd].iter().zip(&one) {
+                    assert!((a - b).abs() <= 1e-5, "query {g}: {a} vs {b}");
+                }
             }
         }
     }

@@ -27,19 +27,30 @@ impl Attention {
         let kv_dim = self.n_kv_heads * hd;
         let group = self.n_heads / self.n_kv_heads;
         let scale = 1.0 / (hd as f32).sqrt();
+        let n = q.len() / q_dim;
+        // One task per (token, key/value head): the query heads of a group share its keys and
+        // values, which the kernel reads once for all of them. With too few such tasks to keep
+        // the threads busy (decoding one token), one task per query head instead.
+        let per_task = if n * self.n_kv_heads >= 4 * rayon::current_num_threads() {
+            group
+        } else {
+            1
+        };
         let work = |i: usize, o: &mut [f32], scores: &mut Vec<f32>| {
-            let (t, h) = (i / self.n_heads, i % self.n_heads);
+            let first_head = i * per_task;
+            let (t, h) = (first_head / self.n_heads, first_head % self.n_heads);
             let p = pos + t;
             let start = self.window.map_or(0, |w| (p + 1).saturating_sub(w));
-            let kvh = h / group;
             let view = |data| HeadView {
                 data,
                 stride: kv_dim,
-                offset: kvh * hd,
+                offset: (h / group) * hd,
             };
-            let qh = &q[t * q_dim + h * hd..t * q_dim + (h + 1) * hd];
+            let first = t * q_dim + h * hd;
+            let qs = &q[first..first + per_task * hd];
             attend(
-                qh,
+                qs,
+                hd,
                 view(&layer.k),
                 view(&layer.v),
                 start..p + 1,
@@ -48,17 +59,16 @@ impl Attention {
                 o,
             );
         };
-        // One task per (token, head): independent outputs, so no synchronisation. A single short
-        // decode step is cheaper on one thread than handed out.
-        let n = q.len() / q_dim;
+        // Independent outputs, so no synchronisation. A single short decode step is cheaper on
+        // one thread than handed out.
         if n == 1 && pos < 256 {
-            let mut scores = Vec::with_capacity(pos + 1);
-            for (i, o) in out.chunks_mut(hd).enumerate() {
+            let mut scores = Vec::with_capacity(per_task * (pos + 1));
+            for (i, o) in out.chunks_mut(per_task * hd).enumerate() {
                 work(i, o, &mut scores);
             }
             return;
         }
-        out.par_chunks_mut(hd)
+        out.par_chunks_mut(per_task * hd)
             .enumerate()
             .for_each_init(Vec::new, |scores, (i, o)| work(i, o, scores));
     }
