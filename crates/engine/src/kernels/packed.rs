@@ -392,7 +392,7 @@ mod tests {
             let mut want_row = vec![0f32; cols];
             let mut got_row = vec![0f32; cols];
             let mut scalar = vec![0f32; rows * n];
-            rows_typed_dispatch(ty, &p, cols, &a, &mut scalar, false);
+            super::rows(ty, &p, cols, &a, 0, &mut scalar, false);
             for r in 0..rows {
                 super::super::dequantize(
                     ty,
@@ -427,20 +427,9 @@ mod tests {
                 && std::arch::is_x86_feature_detected!("f16c")
             {
                 let mut simd = vec![0f32; rows * n];
-                rows_typed_dispatch(ty, &p, cols, &a, &mut simd, true);
+                super::rows(ty, &p, cols, &a, 0, &mut simd, true);
                 assert_eq!(scalar, simd, "{ty:?}: both paths give the same bits");
             }
         }
-    }
-
-    fn rows_typed_dispatch(
-        ty: GgmlType,
-        p: &[u8],
-        cols: usize,
-        a: &Q8Acts,
-        out: &mut [f32],
-        simd: bool,
-    ) {
-        rows(ty, p, cols, a, 0, out, simd);
     }
 }

@@ -12,7 +12,7 @@ use crate::layers::linear::Linear;
 use crate::layers::norm::LayerNorm;
 use crate::layers::{add, gelu_tanh};
 use crate::weights::{Tensor, Weights};
-use crate::{Error, LoadOptions, Precision, Result};
+use crate::{Error, LoadOptions, Result};
 
 #[derive(Debug)]
 struct Block {
@@ -92,22 +92,11 @@ impl Gpt2 {
         } else {
             Linear::load(weights, "lm_head", h, cfg.vocab_size, false, opts)?
         };
-        if opts.precision == Precision::Q8 {
-            let mut ws: Vec<&mut Tensor> = blocks
-                .iter_mut()
-                .flat_map(|b| {
-                    [&mut b.qkv, &mut b.proj, &mut b.fc, &mut b.fc_proj].map(Linear::weight_mut)
-                })
-                .collect();
-            ws.push(lm_head.weight_mut());
-            let cache = opts
-                .pack_cache
-                .as_deref()
-                .and_then(|dir| weights.pack_cache_file(dir));
-            Tensor::pack_all(&mut ws, cache.as_deref());
-        }
-        // Tied: the embedding reads its rows from the head's (possibly repacked) copy.
-        let wte = if tied { lm_head.weight().clone() } else { wte };
+        let linears = blocks
+            .iter_mut()
+            .flat_map(|b| [&mut b.qkv, &mut b.proj, &mut b.fc, &mut b.fc_proj])
+            .collect();
+        let wte = super::prepare(linears, &mut lm_head, wte, tied, weights, opts);
         Ok(Self {
             cfg: cfg.clone(),
             wte,

@@ -11,7 +11,7 @@ use crate::layers::norm::RmsNorm;
 use crate::layers::rope::Rope;
 use crate::layers::{add, silu};
 use crate::weights::{Tensor, Weights};
-use crate::{Error, LoadOptions, Precision, Result};
+use crate::{Error, LoadOptions, Result};
 
 #[derive(Debug)]
 struct Block {
@@ -78,36 +78,21 @@ impl Llama {
         } else {
             Linear::load(weights, "lm_head", h, cfg.vocab_size, false, opts)?
         };
-        if opts.precision == Precision::Q8 {
-            let mut ws: Vec<&mut Tensor> = blocks
-                .iter_mut()
-                .flat_map(|b| {
-                    [
-                        &mut b.q,
-                        &mut b.k,
-                        &mut b.v,
-                        &mut b.o,
-                        &mut b.gate,
-                        &mut b.up,
-                        &mut b.down,
-                    ]
-                    .map(Linear::weight_mut)
-                })
-                .collect();
-            ws.push(lm_head.weight_mut());
-            let cache = opts
-                .pack_cache
-                .as_deref()
-                .and_then(|dir| weights.pack_cache_file(dir));
-            Tensor::pack_all(&mut ws, cache.as_deref());
-        }
-        // Tied: the embedding reads its rows from the head's (possibly repacked) copy, so the
-        // file's pages are not kept mapped as well.
-        let embed = if tied {
-            lm_head.weight().clone()
-        } else {
-            embed
-        };
+        let linears = blocks
+            .iter_mut()
+            .flat_map(|b| {
+                [
+                    &mut b.q,
+                    &mut b.k,
+                    &mut b.v,
+                    &mut b.o,
+                    &mut b.gate,
+                    &mut b.up,
+                    &mut b.down,
+                ]
+            })
+            .collect();
+        let embed = super::prepare(linears, &mut lm_head, embed, tied, weights, opts);
         Ok(Self {
             cfg: cfg.clone(),
             embed,

@@ -6,7 +6,8 @@ pub mod llama;
 use crate::cache::Cache;
 use crate::config::Config;
 use crate::layers::linear::Linear;
-use crate::{Error, Result};
+use crate::weights::{Tensor, Weights};
+use crate::{Error, LoadOptions, Precision, Result};
 
 /// A causal language model: token ids in, logits out. Implementations hold immutable weights
 /// and are shared between sessions; all per-sequence state is in the [`Cache`].
@@ -29,6 +30,34 @@ pub trait CausalLm: Send + Sync + std::fmt::Debug {
 pub(crate) enum Outputs {
     Last,
     All,
+}
+
+/// Prepares a model's linear layers for its precision: for 8-bit products, every Q4_0, Q4_1 and
+/// Q8_0 weight is repacked (together, into one block, cached on disk when `opts` names a
+/// directory). Returns the tensor the embedding should read: the head's (possibly repacked)
+/// copy when the two are tied, so the file's pages are not kept mapped as well.
+pub(crate) fn prepare(
+    linears: Vec<&mut Linear>,
+    lm_head: &mut Linear,
+    embed: Tensor,
+    tied: bool,
+    weights: &Weights,
+    opts: &LoadOptions,
+) -> Tensor {
+    if opts.precision == Precision::Q8 {
+        let mut ws: Vec<&mut Tensor> = linears.into_iter().map(Linear::weight_mut).collect();
+        ws.push(lm_head.weight_mut());
+        let cache = opts
+            .pack_cache
+            .as_deref()
+            .and_then(|dir| weights.pack_cache_file(dir));
+        Tensor::pack_all(&mut ws, cache.as_deref());
+    }
+    if tied {
+        lm_head.weight().clone()
+    } else {
+        embed
+    }
 }
 
 /// Prompt tokens per pass: a long prompt goes through the network in slices of this many, so
