@@ -187,7 +187,10 @@ fn a_full_queue_is_429_and_a_gone_client_is_cancelled() {
         .as_bytes(),
     )
     .unwrap();
-    // Wait for the first content chunk: the only worker is busy from here on.
+    // Wait for the first content chunk: the only worker is busy from here on. (A refusal would
+    // have no content: fail after a minute rather than wait forever on the open connection.)
+    long.set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
     let mut reader = BufReader::new(long.try_clone().unwrap());
     let mut line = String::new();
     while reader.read_line(&mut line).unwrap() > 0 && !line.contains("\"content\":\"") {

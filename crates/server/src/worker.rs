@@ -91,6 +91,12 @@ struct Request {
 pub struct Pool {
     tx: Mutex<Option<SyncSender<Request>>>,
     queued: Arc<AtomicUsize>,
+    /// Requests accepted and not yet finished (queued or being served), and how many may be:
+    /// `--parallel` + `--queue`. Admission counts these rather than relying on the channel's
+    /// capacity, so that a request arriving while an idle worker is between two `recv` calls
+    /// (or not yet at its first) is accepted, not refused.
+    in_flight: Arc<AtomicUsize>,
+    limit: usize,
     threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
 }
 
@@ -121,9 +127,11 @@ impl Pool {
         opts: &WorkerOptions,
         metrics: Arc<Metrics>,
     ) -> Result<Self> {
-        let (tx, rx) = sync_channel::<Request>(opts.queue);
+        let limit = opts.parallel.max(1) + opts.queue;
+        let (tx, rx) = sync_channel::<Request>(limit);
         let rx = Arc::new(Mutex::new(rx));
         let queued = Arc::new(AtomicUsize::new(0));
+        let in_flight = Arc::new(AtomicUsize::new(0));
         let mut threads = Vec::new();
         for k in 0..opts.parallel.max(1) {
             let session_opts = SessionOptions {
@@ -142,16 +150,18 @@ impl Pool {
                 cached_ids: Vec::new(),
                 metrics: metrics.clone(),
             };
-            let (rx, queued) = (rx.clone(), queued.clone());
+            let (rx, queued, in_flight) = (rx.clone(), queued.clone(), in_flight.clone());
             let handle = std::thread::Builder::new()
                 .name(format!("samtal-worker-{k}"))
-                .spawn(move || w.run(&rx, &queued))
+                .spawn(move || w.run(&rx, &queued, &in_flight))
                 .map_err(|e| Error::Internal(format!("cannot start a worker: {e}")))?;
             threads.push(handle);
         }
         Ok(Self {
             tx: Mutex::new(Some(tx)),
             queued,
+            in_flight,
+            limit,
             threads: Mutex::new(threads),
         })
     }
@@ -160,16 +170,24 @@ impl Pool {
     pub fn submit(&self, job: Job, cancel: CancelToken, tx: UnboundedSender<Out>) -> Result<()> {
         let guard = self.tx.lock().map_err(|_| Error::Unavailable)?;
         let sender = guard.as_ref().ok_or(Error::Unavailable)?;
+        if self.in_flight.fetch_add(1, Ordering::SeqCst) >= self.limit {
+            self.in_flight.fetch_sub(1, Ordering::SeqCst);
+            return Err(Error::Busy {
+                queued: self.queued(),
+            });
+        }
         self.queued.fetch_add(1, Ordering::SeqCst);
         match sender.try_send(Request { job, cancel, tx }) {
             Ok(()) => Ok(()),
-            Err(TrySendError::Full(_)) => {
-                let queued = self.queued.fetch_sub(1, Ordering::SeqCst) - 1;
-                Err(Error::Busy { queued })
-            }
-            Err(TrySendError::Disconnected(_)) => {
+            Err(e) => {
                 self.queued.fetch_sub(1, Ordering::SeqCst);
-                Err(Error::Unavailable)
+                self.in_flight.fetch_sub(1, Ordering::SeqCst);
+                Err(match e {
+                    TrySendError::Full(_) => Error::Busy {
+                        queued: self.queued(),
+                    },
+                    TrySendError::Disconnected(_) => Error::Unavailable,
+                })
             }
         }
     }
@@ -209,7 +227,12 @@ struct Worker {
 }
 
 impl Worker {
-    fn run(&mut self, rx: &Mutex<Receiver<Request>>, queued: &AtomicUsize) {
+    fn run(
+        &mut self,
+        rx: &Mutex<Receiver<Request>>,
+        queued: &AtomicUsize,
+        in_flight: &AtomicUsize,
+    ) {
         loop {
             let req = match rx.lock() {
                 Ok(rx) => rx.recv(),
@@ -218,6 +241,7 @@ impl Worker {
             let Ok(req) = req else { return };
             queued.fetch_sub(1, Ordering::SeqCst);
             if req.cancel.is_cancelled() || req.tx.is_closed() {
+                in_flight.fetch_sub(1, Ordering::SeqCst);
                 continue;
             }
             let tx = req.tx.clone();
@@ -250,6 +274,9 @@ impl Worker {
                     Out::Failed(Error::Internal("a worker panicked".into()))
                 }
             };
+            // Free the slot before the last event goes out: a client that sends its next
+            // request as soon as it has this answer must find the worker free.
+            in_flight.fetch_sub(1, Ordering::SeqCst);
             let _ = tx.send(out);
         }
     }
