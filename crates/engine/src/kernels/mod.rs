@@ -6,7 +6,7 @@ mod attend;
 mod dequant;
 mod fused;
 pub mod packed;
-mod q8;
+pub mod q8;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
