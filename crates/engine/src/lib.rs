@@ -29,7 +29,6 @@ use std::sync::Arc;
 
 pub use cache::Cache;
 pub use config::{Arch, Config};
-pub use kernels::Precision;
 pub use models::CausalLm;
 pub use weights::{Tensor, Weights};
 
@@ -125,6 +124,28 @@ impl std::str::FromStr for DType {
             "bf16" => DType::BF16,
             _ => return Err(format!("unknown dtype {s:?} (auto, f32, f16, bf16)")),
         })
+    }
+}
+
+/// How activations meet quantized weights, chosen when a model is loaded.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Precision {
+    /// Q4_0, Q4_1 and Q8_0 weights are repacked ([`kernels::packed`]) and activations quantized to 8 bits
+    /// per 32-element block, llama.cpp's arithmetic: integer dot products, the fastest path.
+    #[default]
+    Q8,
+    /// Activations stay f32: logits equal transformers' on the dequantized weights to rounding.
+    F32,
+}
+
+impl std::str::FromStr for Precision {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "q8" => Ok(Precision::Q8),
+            "f32" => Ok(Precision::F32),
+            _ => Err(format!("unknown precision {s:?} (q8, f32)")),
+        }
     }
 }
 

@@ -165,28 +165,6 @@ impl MatRef<'_> {
 /// Rows per parallel task: large enough to amortise scheduling, small enough to balance.
 const ROWS_PER_TASK: usize = 16;
 
-/// How activations meet quantized weights, chosen when a model is loaded.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Precision {
-    /// Q4_0, Q4_1 and Q8_0 weights are repacked ([`packed`]) and activations quantized to 8 bits
-    /// per 32-element block, llama.cpp's arithmetic: integer dot products, the fastest path.
-    #[default]
-    Q8,
-    /// Activations stay f32: logits equal transformers' on the dequantized weights to rounding.
-    F32,
-}
-
-impl std::str::FromStr for Precision {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        match s {
-            "q8" => Ok(Precision::Q8),
-            "f32" => Ok(Precision::F32),
-            _ => Err(format!("unknown precision {s:?} (q8, f32)")),
-        }
-    }
-}
-
 /// `ys = xs · wᵀ`: `xs` is `(n, cols)`, `ys` is `(n, rows)`, `w` is `(rows, cols)`. Packed
 /// weights take 8-bit products, others f32 ones.
 pub fn matmul(w: MatRef<'_>, xs: &[f32], ys: &mut [f32]) {
