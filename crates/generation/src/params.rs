@@ -313,6 +313,8 @@ pub struct GenerationConfig {
     pub min_p: Option<f32>,
     pub typical_p: Option<f32>,
     pub repetition_penalty: Option<f32>,
+    /// How many of the last tokens the repetition penalty looks at (0: all).
+    pub penalty_window: Option<usize>,
     pub no_repeat_ngram_size: Option<usize>,
     pub max_new_tokens: Option<usize>,
 }
@@ -364,8 +366,54 @@ impl GenerationConfig {
             min_p: f("min_p"),
             typical_p: f("typical_p"),
             repetition_penalty: f("repetition_penalty"),
+            penalty_window: None,
             no_repeat_ngram_size: u("no_repeat_ngram_size"),
             max_new_tokens: u("max_new_tokens"),
+        })
+    }
+
+    /// The sampling settings a GGUF file recommends in llama.cpp's `general.sampling.*` keys
+    /// (llama.cpp seeds its sampler defaults from them). A temperature of 0 means greedy; keys
+    /// that are absent keep samtal's defaults, and a key of the wrong type is an error that
+    /// names it.
+    pub fn from_gguf(meta: &samtal_gguf::Metadata) -> Result<Self> {
+        const PREFIX: &str = "general.sampling.";
+        let num = |k: &str| -> Result<Option<f64>> {
+            meta.f64(&format!("{PREFIX}{k}"))
+                .map_err(|e| Error::InvalidParameter {
+                    name: "general.sampling",
+                    message: e.to_string(),
+                })
+        };
+        let temperature = num("temp")?.map(|x| x as f32);
+        let top_k = num("top_k")?;
+        let top_p = num("top_p")?.map(|x| x as f32);
+        let min_p = num("min_p")?.map(|x| x as f32);
+        let repetition_penalty = num("penalty_repeat")?.map(|x| x as f32);
+        // llama.cpp: -1 means the whole context, which is samtal's 0.
+        let last_n = num("penalty_last_n")?;
+        let any = [
+            temperature.is_some(),
+            top_k.is_some(),
+            top_p.is_some(),
+            min_p.is_some(),
+        ]
+        .contains(&true);
+        let do_sample = match temperature {
+            Some(t) => Some(t > 0.0),
+            None if any => Some(true),
+            None => None,
+        };
+        Ok(Self {
+            do_sample,
+            temperature: temperature.or(any.then(|| SamplingParams::default().temperature)),
+            // llama.cpp: top_k <= 0 disables it, as samtal's 0 does.
+            top_k: top_k.map(|k| k.max(0.0) as usize),
+            top_p,
+            min_p,
+            repetition_penalty,
+            penalty_window: last_n.map(|n| if n < 0.0 { 0 } else { n as usize }),
+            ..Self::default()
         })
     }
 
@@ -394,6 +442,9 @@ impl GenerationConfig {
         }
         if let Some(v) = self.repetition_penalty {
             s.repetition_penalty = v;
+        }
+        if let Some(v) = self.penalty_window {
+            s.penalty_window = v;
         }
         if let Some(v) = self.no_repeat_ngram_size {
             s.no_repeat_ngram_size = v;
@@ -506,5 +557,47 @@ mod tests {
             GenerationConfig::default()
         );
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    fn gguf_metadata(pairs: &[(&str, samtal_gguf::Value)]) -> samtal_gguf::Metadata {
+        let mut w = samtal_gguf::Writer::new();
+        for (k, v) in pairs {
+            w.metadata(k, v.clone());
+        }
+        samtal_gguf::Gguf::parse(&w.to_bytes()).unwrap().metadata
+    }
+
+    #[test]
+    fn gguf_sampling_keys_set_defaults() {
+        use samtal_gguf::Value;
+        let m = gguf_metadata(&[
+            ("general.sampling.temp", Value::F32(0.2)),
+            ("general.sampling.top_p", Value::F32(0.9)),
+            ("general.sampling.top_k", Value::I32(-1)),
+            ("general.sampling.penalty_repeat", Value::F32(1.05)),
+            ("general.sampling.penalty_last_n", Value::I32(-1)),
+        ]);
+        let d = GenerationConfig::from_gguf(&m).unwrap().defaults();
+        assert_eq!(d.sampling.temperature, 0.2);
+        assert_eq!(d.sampling.top_p, 0.9);
+        assert_eq!(d.sampling.top_k, 0);
+        assert_eq!(d.sampling.repetition_penalty, 1.05);
+        assert_eq!(d.sampling.penalty_window, 0);
+        // min_p was not declared: samtal's default stays.
+        assert_eq!(d.sampling.min_p, SamplingParams::default().min_p);
+
+        // A declared temperature of 0 means greedy.
+        let m = gguf_metadata(&[("general.sampling.temp", Value::F32(0.0))]);
+        let d = GenerationConfig::from_gguf(&m).unwrap().defaults();
+        assert_eq!(d.sampling, SamplingParams::greedy());
+
+        // No keys: samtal's defaults, as before.
+        let d = GenerationConfig::from_gguf(&gguf_metadata(&[])).unwrap();
+        assert_eq!(d.defaults(), GenerateParams::default());
+
+        // A key of the wrong type names itself.
+        let m = gguf_metadata(&[("general.sampling.top_p", Value::String("high".into()))]);
+        let e = GenerationConfig::from_gguf(&m).unwrap_err().to_string();
+        assert!(e.contains("general.sampling.top_p"), "{e}");
     }
 }

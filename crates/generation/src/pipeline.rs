@@ -17,7 +17,8 @@ pub struct Pipeline {
     /// End-of-generation ids: the union of the tokenizer's (GGUF eos/eot/eom and known
     /// end-of-turn tokens) and generation_config.json's `eos_token_id`.
     pub eog: Vec<u32>,
-    /// samtal's defaults with generation_config.json applied.
+    /// samtal's defaults with what the model recommends applied: generation_config.json, or a
+    /// GGUF's `general.sampling.*` keys.
     pub defaults: GenerateParams,
 }
 
@@ -28,7 +29,7 @@ impl Pipeline {
             Ok(match w.gguf() {
                 Some(g) => (
                     Tokenizer::from_gguf(&g.metadata)?,
-                    GenerationConfig::default(),
+                    GenerationConfig::from_gguf(&g.metadata)?,
                 ),
                 None => (
                     Tokenizer::from_hf_folder(path)?,
