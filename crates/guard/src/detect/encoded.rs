@@ -104,11 +104,21 @@ pub fn payloads(text: &str, normalized: &str) -> Vec<(&'static str, String)> {
             out.push(("encoded_hex", d));
         }
     }
-    // rot13 only when it turns the text into something the strong patterns know.
+    // rot13 only when decoding is what makes a strong pattern fire: a rule that ignores
+    // letters (a run of dashes, a repeated character) fires on both sides of rot13, and a
+    // long benign text read through rot13 is gibberish that the n-grams score high.
+    let strong = |h: &rules::Hit| {
+        h.bonus || matches!(h.kind, rules::Kind::Override | rules::Kind::Extraction)
+    };
     let r = rot13(normalized);
+    let before: Vec<usize> = rules::hits(normalized)
+        .iter()
+        .filter(|h| strong(h))
+        .map(|h| h.rule)
+        .collect();
     if rules::hits(&r)
         .iter()
-        .any(|h| h.bonus || matches!(h.kind, rules::Kind::Override | rules::Kind::Extraction))
+        .any(|h| strong(h) && !before.contains(&h.rule))
     {
         out.push(("encoded_rot13", r));
     }
@@ -148,6 +158,10 @@ mod tests {
     #[test]
     fn ordinary_text_has_no_payloads() {
         let t = "Supercalifragilisticexpialidocious is a long word, and so is antidisestablishmentarianism.";
+        assert_eq!(payloads(t, &crate::normalize(t)), vec![]);
+        // A table rule fires on both sides of rot13: reading the text through rot13 finds
+        // nothing new, so it is not scored that way.
+        let t = "| planet | gravity |\n|--------|---------|\n| Mars | 0.38 g |";
         assert_eq!(payloads(t, &crate::normalize(t)), vec![]);
     }
 }
