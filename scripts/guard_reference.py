@@ -89,7 +89,7 @@ RULES = [
 ('verbatim', r"\b(verbatim|word for word|word-for-word|letter by letter|character by character)\b"),
 ('say_exact', r"\b(say|print|output|respond with|reply with|answer with|write|return)\b.{0,20}\b(exactly|only|just|nothing but|nothing else|the (phrase|words?|string|sentence))\b"),
 ('begin_with', r"\b(begin|start|prefix|preface|end) (your|the|each|every) (response|reply|answer|output|message)s? with\b"),
-('quote_say', r"\b(say|print|output|write|respond|reply)\s*:?\s*[\"'“‘]"),
+('quote_say', r"""\b(say|print|output|write|respond|reply|(respond|reply|answer) with)\s*:?\s*["'“‘]"""),
 ('role_tag', r"(^|[\s\[\(<#\|])(system|assistant|user|human|ai|developer|admin|root)\s*[:\]>]\s"),
 ('chat_tok', r"(<\|?(im_start|im_end|system|endoftext|eot_id|start_header_id|end_header_id|begin_of_text)\|?>|\[/?inst\]|<</?sys>>|<s>|</s>|\[/?system\]|###\s*(instruction|system|response|human|assistant))"),
 ('you_are_now', r"\byou are now\b|\bfrom now on\b|\bhenceforth\b|\bstarting now\b"),
@@ -121,9 +121,20 @@ RULES = [
 ('code_extract', r"\b(write|convert|output|print|format|put)\b.{0,30}\b(python|code|json|markdown|poem|story|list|bullet|table|acrostic)\b.{0,40}\b(prompt|instructions|password|above|rules)\b"),
 ('sentinel', r"[\[\(<\{]\s*/?\s*(end|begin|start|stop|system|admin|instructions?|user|assistant|input|output)\b"),
 ('repeat_char', None),   # code: a run of >= 10 identical chars, none of them ' '
-('repeat_tok', None),    # code: some ' '-separated token repeated >= 5 times consecutively
+('repeat_tok', None),    # code: a unit of 1-4 ' '-separated tokens repeated >= 5 times consecutively
 ('you_must', r"\byou (must|will|shall|have to|need to|are required to|are obligated to) (now )?(ignore|obey|follow|comply|answer|respond|say|print|output|reveal|forget)\b"),
 ('bypass', r"\b(bypass|circumvent|disable|turn off|deactivate|remove|override)\b.{0,25}\b(filter|filters|safety|safeguards?|restrictions?|guardrails?|censorship|moderation|security|protections?|rules)\b"),
+# Added later (the Rust table also has ovr_ru, ovr_zh and ovr_it_pt before these): the
+# assistant's own instructions named as such, each with train precision >= 0.97.
+('self_instr', r"\byour ([a-z0-9_]+ ){0,2}(instructions?|prompt|system message|ruleset|directives|programming)\b"),
+('given_instr', r"\b(instructions?|prompt|rules) (you (were|have been|'ve been|are) (given|told|provided)|so far|above|given to you)\b"),
+('last_prompt', r"\b(your|the) (last|previous|initial|original|first|system|hidden|secret) (prompt|instructions?)\b"),
+('secret_out', r"\b(include|append|add|reveal|tell|give|write|spell|print|say|share|insert|output|show|type|state|disclose|leak)\b.{0,30}\b(the|your) (password|passcode|access code|secret (key|code|word|phrase)|passphrase|pass phrase)\b"),
+('ovr_prev', r"\b(ignore|disregard|forget|overlook|discard|dismiss)\b.{0,30}\b(previous|prior|above|earlier|preceding|former|original|initial|system)\b.{0,20}\b(instructions?|rules|prompts?|directions|guidelines|commands|orders|directives|messages?|context)\b"),
+('forgot_rules', r"\b(forget|forgotten|forgot|unlearn)\b.{0,20}\b(the|your|all|any)\b.{0,10}\b(rules|instructions|guidelines|training|programming)\b"),
+('dont_follow', r"\b(do not|don't|dont|stop|no longer) (listen to|follow|obey|adhere to|comply with|respect)\b.{0,20}\b(previous|prior|above|earlier|any|your|the|those)\b.{0,20}\b(instructions?|rules|information|guidelines|orders|directives|prompt)\b"),
+('no_comment', r"\b(without|no) (any )?(commentary|explanation|explanations|comments?|elaboration|extra text|additional text)\b"),
+('nothing_but', r"\b(include|write|output|respond with|reply with|answer with|return|print|say) (nothing but|nothing else|only the)\b"),
 ]
 RULE_NAMES = [n for n, _ in RULES]
 RULE_RE = [re.compile(p) if p else None for _, p in RULES]
@@ -131,6 +142,8 @@ RULE_RE = [re.compile(p) if p else None for _, p in RULES]
 OR_RULES = ['ovr_en2','new_instr','instead','extract_en','above','verbatim','say_exact','quote_say','role_tag','chat_tok',
             'you_are_now','mode','no_rules','delim_run','end_ctx','important','ovr_es','hex','decode','repeat_prompt',
             'respond_only','do_not','sentinel','repeat_tok','you_must','bypass',
+            'self_instr','given_instr','last_prompt','secret_out','ovr_prev','forgot_rules','dont_follow',
+            'no_comment','nothing_but',
             'ovr_sv','ext_sv','ovr_de','ext_de','ovr_fr','ext_fr','ext_es']  # multilingual added by hand (no train support)
 OR_IDX = [RULE_NAMES.index(n) for n in OR_RULES]
 
@@ -143,12 +156,15 @@ def repeat_char(t):
         else: run = 1
     return False
 def repeat_tok(t):
-    ws = t.split(' '); run = 1
-    for i in range(1, len(ws)):
-        if ws[i] == ws[i-1] and ws[i] != '':
-            run += 1
-            if run >= 5: return True
-        else: run = 1
+    # A unit of 1-4 ' '-separated tokens repeated >= 5 times in a row (") ] } ) ] } ...", "go go go go go").
+    ws = t.split(' ')
+    for p in range(1, 5):
+        run = 0
+        for i in range(p, len(ws)):
+            if ws[i] == ws[i-p] and ws[i] != '':
+                run += 1
+                if run >= 4 * p: return True
+            else: run = 0
     return False
 
 def rule_hits(t):

@@ -89,7 +89,9 @@ pub const RULES: &[Rule] = &[
         name: "quote_say",
         kind: Kind::ForcedOutput,
         or_set: true,
-        pattern: Pattern::Re(r#"\b(say|print|output|write|respond|reply)\s*:?\s*["'“‘]"#),
+        pattern: Pattern::Re(
+            r#"\b(say|print|output|write|respond|reply|(respond|reply|answer) with)\s*:?\s*["'“‘]"#,
+        ),
     },
     Rule {
         name: "role_tag",
@@ -371,6 +373,87 @@ pub const RULES: &[Rule] = &[
         or_set: true,
         pattern: Pattern::Re(
             r#"\b(ignora|dimentica|ignore|esqueça|esqueca|desconsidere)\b.{0,40}\b(istruzioni|regole|precedenti|instruções|instrucoes|regras|anteriores)\b"#,
+        ),
+    },
+    // The assistant's own instructions, named as such: the object of every prompt-extraction
+    // attack, whatever the verb or the creative disguise ("write a poem about your
+    // instructions"). Each has a training-set precision of at least 0.97.
+    Rule {
+        name: "self_instr",
+        kind: Kind::Extraction,
+        or_set: true,
+        pattern: Pattern::Re(
+            r#"\byour ([a-z0-9_]+ ){0,2}(instructions?|prompt|system message|ruleset|directives|programming)\b"#,
+        ),
+    },
+    Rule {
+        name: "given_instr",
+        kind: Kind::Extraction,
+        or_set: true,
+        pattern: Pattern::Re(
+            r#"\b(instructions?|prompt|rules) (you (were|have been|'ve been|are) (given|told|provided)|so far|above|given to you)\b"#,
+        ),
+    },
+    Rule {
+        name: "last_prompt",
+        kind: Kind::Extraction,
+        or_set: true,
+        pattern: Pattern::Re(
+            r#"\b(your|the) (last|previous|initial|original|first|system|hidden|secret) (prompt|instructions?)\b"#,
+        ),
+    },
+    // Asking for the secret a system prompt guards, in any wrapping ("include the password in
+    // your poem"); training-set precision 1.0 over 20 hits.
+    Rule {
+        name: "secret_out",
+        kind: Kind::Extraction,
+        or_set: true,
+        pattern: Pattern::Re(
+            r#"\b(include|append|add|reveal|tell|give|write|spell|print|say|share|insert|output|show|type|state|disclose|leak)\b.{0,30}\b(the|your) (password|passcode|access code|secret (key|code|word|phrase)|passphrase|pass phrase)\b"#,
+        ),
+    },
+    // Overrides narrower than ovr_en, each with a training-set precision of at least 0.98:
+    // earlier instructions named as earlier, rules to be forgotten, instructions not to be
+    // followed.
+    Rule {
+        name: "ovr_prev",
+        kind: Kind::Override,
+        or_set: true,
+        pattern: Pattern::Re(
+            r#"\b(ignore|disregard|forget|overlook|discard|dismiss)\b.{0,30}\b(previous|prior|above|earlier|preceding|former|original|initial|system)\b.{0,20}\b(instructions?|rules|prompts?|directions|guidelines|commands|orders|directives|messages?|context)\b"#,
+        ),
+    },
+    Rule {
+        name: "forgot_rules",
+        kind: Kind::Override,
+        or_set: true,
+        pattern: Pattern::Re(
+            r#"\b(forget|forgotten|forgot|unlearn)\b.{0,20}\b(the|your|all|any)\b.{0,10}\b(rules|instructions|guidelines|training|programming)\b"#,
+        ),
+    },
+    Rule {
+        name: "dont_follow",
+        kind: Kind::Override,
+        or_set: true,
+        pattern: Pattern::Re(
+            r#"\b(do not|don't|dont|stop|no longer) (listen to|follow|obey|adhere to|comply with|respect)\b.{0,20}\b(previous|prior|above|earlier|any|your|the|those)\b.{0,20}\b(instructions?|rules|information|guidelines|orders|directives|prompt)\b"#,
+        ),
+    },
+    // The answer's form dictated down to the word, training-set precision 1.0 each.
+    Rule {
+        name: "no_comment",
+        kind: Kind::ForcedOutput,
+        or_set: true,
+        pattern: Pattern::Re(
+            r#"\b(without|no) (any )?(commentary|explanation|explanations|comments?|elaboration|extra text|additional text)\b"#,
+        ),
+    },
+    Rule {
+        name: "nothing_but",
+        kind: Kind::ForcedOutput,
+        or_set: true,
+        pattern: Pattern::Re(
+            r#"\b(include|write|output|respond with|reply with|answer with|return|print|say) (nothing but|nothing else|only the)\b"#,
         ),
     },
 ];
