@@ -46,7 +46,11 @@ impl ModelArgs {
             precision: self.precision,
             pack_cache: pack_cache_dir(),
         };
-        Ok(Pipeline::load(path, &opts)?)
+        let mut p = Pipeline::load(path, &opts)?;
+        if let Some(k) = crate::pull::known_file(path) {
+            k.apply(&mut p.defaults);
+        }
+        Ok(p)
     }
 }
 
