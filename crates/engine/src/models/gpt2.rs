@@ -4,7 +4,6 @@
 //! into the `(out, in)` layout of [`Linear`]. llama.cpp's converter already stored them
 //! transposed in GGUF files.
 
-use super::Outputs;
 use crate::cache::Cache;
 use crate::config::Config;
 use crate::layers::attention::Attention;
@@ -12,7 +11,7 @@ use crate::layers::linear::Linear;
 use crate::layers::norm::LayerNorm;
 use crate::layers::{add, gelu_tanh};
 use crate::weights::{Tensor, Weights};
-use crate::{Error, LoadOptions, Result};
+use crate::{LoadOptions, Result};
 
 #[derive(Debug)]
 struct Block {
@@ -114,56 +113,24 @@ impl Gpt2 {
     }
 }
 
-impl super::CausalLm for Gpt2 {
-    fn config(&self) -> &Config {
+impl super::Transformer for Gpt2 {
+    fn cfg(&self) -> &Config {
         &self.cfg
     }
 
-    fn new_cache(&self) -> Cache {
-        Cache::new(self.cfg.n_layers, self.cfg.hidden_size)
+    fn kv_width(&self) -> usize {
+        self.cfg.hidden_size
     }
 
-    fn forward(&self, tokens: &[u32], pos: usize, cache: &mut Cache) -> Result<Vec<f32>> {
-        super::logits(
-            &self.cfg,
-            tokens,
-            pos,
-            cache,
-            &self.lm_head,
-            Outputs::Last,
-            |t, p, c| self.hidden(t, p, c),
-        )
+    fn lm_head(&self) -> &Linear {
+        &self.lm_head
     }
 
-    fn forward_all(&self, tokens: &[u32], pos: usize, cache: &mut Cache) -> Result<Vec<f32>> {
-        super::logits(
-            &self.cfg,
-            tokens,
-            pos,
-            cache,
-            &self.lm_head,
-            Outputs::All,
-            |t, p, c| self.hidden(t, p, c),
-        )
-    }
-}
-
-impl Gpt2 {
-    /// Final-normed hidden states `(n, hidden)` for `tokens` at `pos..`, appended to `cache`.
     fn hidden(&self, tokens: &[u32], pos: usize, cache: &mut Cache) -> Result<Vec<f32>> {
         let cfg = &self.cfg;
         let (n, h) = (tokens.len(), cfg.hidden_size);
-        let mut x = vec![0f32; n * h];
-        let emb = self.wte.mat();
-        for (t, &tok) in tokens.iter().enumerate() {
-            if tok as usize >= cfg.vocab_size {
-                return Err(Error::TokenOutOfRange {
-                    token: tok,
-                    vocab_size: cfg.vocab_size,
-                });
-            }
-            let row = &mut x[t * h..(t + 1) * h];
-            emb.row(tok as usize, row);
+        let mut x = super::embed(&self.wte, cfg, tokens)?;
+        for (t, row) in x.chunks_exact_mut(h).enumerate() {
             let p = pos + t;
             for (x, w) in row.iter_mut().zip(&self.wpe[p * h..(p + 1) * h]) {
                 *x += w;

@@ -2,7 +2,6 @@
 //! weights: Mistral (sliding-window attention) and Qwen2 (q/k/v biases, large RoPE base).
 //! Reference: transformers' modeling_llama.py / modeling_mistral.py / modeling_qwen2.py.
 
-use super::Outputs;
 use crate::cache::Cache;
 use crate::config::{Arch, Config};
 use crate::layers::attention::Attention;
@@ -11,7 +10,7 @@ use crate::layers::norm::RmsNorm;
 use crate::layers::rope::Rope;
 use crate::layers::{add, silu};
 use crate::weights::{Tensor, Weights};
-use crate::{Error, LoadOptions, Result};
+use crate::{LoadOptions, Result};
 
 #[derive(Debug)]
 struct Block {
@@ -110,57 +109,24 @@ impl Llama {
     }
 }
 
-impl super::CausalLm for Llama {
-    fn config(&self) -> &Config {
+impl super::Transformer for Llama {
+    fn cfg(&self) -> &Config {
         &self.cfg
     }
 
-    fn new_cache(&self) -> Cache {
-        Cache::new(self.cfg.n_layers, self.cfg.n_kv_heads * self.cfg.head_dim)
+    fn kv_width(&self) -> usize {
+        self.cfg.n_kv_heads * self.cfg.head_dim
     }
 
-    fn forward(&self, tokens: &[u32], pos: usize, cache: &mut Cache) -> Result<Vec<f32>> {
-        super::logits(
-            &self.cfg,
-            tokens,
-            pos,
-            cache,
-            &self.lm_head,
-            Outputs::Last,
-            |t, p, c| self.hidden(t, p, c),
-        )
+    fn lm_head(&self) -> &Linear {
+        &self.lm_head
     }
 
-    fn forward_all(&self, tokens: &[u32], pos: usize, cache: &mut Cache) -> Result<Vec<f32>> {
-        super::logits(
-            &self.cfg,
-            tokens,
-            pos,
-            cache,
-            &self.lm_head,
-            Outputs::All,
-            |t, p, c| self.hidden(t, p, c),
-        )
-    }
-}
-
-impl Llama {
-    /// Final-normed hidden states `(n, hidden)` for `tokens` at `pos..`, appended to `cache`.
     fn hidden(&self, tokens: &[u32], pos: usize, cache: &mut Cache) -> Result<Vec<f32>> {
         let cfg = &self.cfg;
         let (n, h) = (tokens.len(), cfg.hidden_size);
         let (q_dim, kv_dim) = (cfg.n_heads * cfg.head_dim, cfg.n_kv_heads * cfg.head_dim);
-        let mut x = vec![0f32; n * h];
-        let emb = self.embed.mat();
-        for (t, &tok) in tokens.iter().enumerate() {
-            if tok as usize >= cfg.vocab_size {
-                return Err(Error::TokenOutOfRange {
-                    token: tok,
-                    vocab_size: cfg.vocab_size,
-                });
-            }
-            emb.row(tok as usize, &mut x[t * h..(t + 1) * h]);
-        }
+        let mut x = super::embed(&self.embed, cfg, tokens)?;
         let (cos, sin) = self.rope.tables(pos, n);
         let mut xn = vec![0f32; n * h];
         let mut q = vec![0f32; n * q_dim];

@@ -25,9 +25,58 @@ pub trait CausalLm: Send + Sync + std::fmt::Debug {
     fn forward_all(&self, tokens: &[u32], pos: usize, cache: &mut Cache) -> Result<Vec<f32>>;
 }
 
+/// What each model family writes: its layers, from token ids to final-normed hidden states.
+/// The [`CausalLm`] surface (checks, prefill slices, the head) is shared by every family.
+pub(crate) trait Transformer: Send + Sync + std::fmt::Debug {
+    fn cfg(&self) -> &Config;
+
+    /// Width of one position's key (and value) in the cache.
+    fn kv_width(&self) -> usize;
+
+    fn lm_head(&self) -> &Linear;
+
+    /// Final-normed hidden states `(n, hidden)` for `tokens` at `pos..`, appended to `cache`.
+    fn hidden(&self, tokens: &[u32], pos: usize, cache: &mut Cache) -> Result<Vec<f32>>;
+}
+
+impl<T: Transformer> CausalLm for T {
+    fn config(&self) -> &Config {
+        self.cfg()
+    }
+
+    fn new_cache(&self) -> Cache {
+        Cache::new(self.cfg().n_layers, self.kv_width())
+    }
+
+    fn forward(&self, tokens: &[u32], pos: usize, cache: &mut Cache) -> Result<Vec<f32>> {
+        logits(self, tokens, pos, cache, Outputs::Last)
+    }
+
+    fn forward_all(&self, tokens: &[u32], pos: usize, cache: &mut Cache) -> Result<Vec<f32>> {
+        logits(self, tokens, pos, cache, Outputs::All)
+    }
+}
+
+/// The embedding rows of `tokens`, `(n, hidden)`; a token outside the vocabulary is an error.
+pub(crate) fn embed(embedding: &Tensor, cfg: &Config, tokens: &[u32]) -> Result<Vec<f32>> {
+    let h = cfg.hidden_size;
+    let mut x = vec![0f32; tokens.len() * h];
+    let emb = embedding.mat();
+    for (row, &tok) in x.chunks_exact_mut(h).zip(tokens) {
+        if tok as usize >= cfg.vocab_size {
+            return Err(Error::TokenOutOfRange {
+                token: tok,
+                vocab_size: cfg.vocab_size,
+            });
+        }
+        emb.row(tok as usize, row);
+    }
+    Ok(x)
+}
+
 /// Which positions get logits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Outputs {
+enum Outputs {
     Last,
     All,
 }
@@ -71,22 +120,21 @@ const UBATCH: usize = 128;
 /// The whole pass runs on a thread of the pool, so the calling thread hands work over once per
 /// call rather than once per matrix product, and the pass's own thread takes part in every
 /// product.
-pub(crate) fn logits(
-    cfg: &Config,
+fn logits<T: Transformer + ?Sized>(
+    model: &T,
     tokens: &[u32],
     pos: usize,
     cache: &mut Cache,
-    lm_head: &Linear,
     outputs: Outputs,
-    body: impl Fn(&[u32], usize, &mut Cache) -> Result<Vec<f32>> + Sync,
 ) -> Result<Vec<f32>> {
+    let cfg = model.cfg();
     check(cfg, tokens, pos, cache)?;
     let h = cfg.hidden_size;
     rayon::scope(|_| {
         let mut out = Vec::new();
         let mut at = pos;
         for slice in tokens.chunks(UBATCH) {
-            let xs = body(slice, at, cache)?;
+            let xs = model.hidden(slice, at, cache)?;
             at += slice.len();
             let xs = match outputs {
                 Outputs::Last if at < pos + tokens.len() => continue,
@@ -95,7 +143,7 @@ pub(crate) fn logits(
             };
             let start = out.len();
             out.resize(start + xs.len() / h * cfg.vocab_size, 0.0);
-            lm_head.forward(xs, &mut out[start..]);
+            model.lm_head().forward(xs, &mut out[start..]);
         }
         Ok(out)
     })
