@@ -112,7 +112,7 @@ from llama_cpp import Llama
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "fixtures" / "models"
 GOLDEN = ROOT / "fixtures" / "golden"
-NAMES = ["tiny-llama-q4_0", "tiny-llama-q4_1", "tiny-llama-q8_0", "tiny-llama-f32"]
+NAMES = ["tiny-llama-q4_0", "tiny-llama-q4_1", "tiny-llama-q8_0", "tiny-llama-f32", "tiny-llama-256-q4_k"]
 NEW_TOKENS = 32
 N_CTX = 256
 N_BATCH = 64

@@ -1,18 +1,21 @@
 //! Weights repacked at load for 8-bit products: groups of 8 rows interleaved so that one 256-bit
 //! register holds 4 quants of each of the 8 rows. One integer multiply-add then advances eight
 //! row products at once, every lane belonging to one row, so a block needs no horizontal sums
-//! and its 8 scales are one vector (llama.cpp's `q4_0_8x8` idea, here for Q4_0, Q4_1 and Q8_0).
+//! and its 8 scales are one vector (llama.cpp's `q4_0_8x8` idea, here for Q4_0, Q4_1 and Q8_0,
+//! and for Q5_0, Q4_K and Q6_K converted exactly into such layouts; see [`tag`]).
 //!
 //! Layout, per group of 8 rows (the last group padded with zero rows) and per 32-column block:
-//! the 8 scales `d` (f16), for Q4_1 the 8 minimums `m` (f16), then the quants in 32-byte chunks;
-//! lane `r` (bytes `4r..4r+4`) of chunk `c` holds bytes `4c..4c+4` of row `r`'s block quants.
-//! For Q4 those bytes carry elements `4c..4c+4` in their low nibbles and `16+4c..` in the high
-//! ones; for Q8_0 elements `4c..4c+4`.
+//! the head (the 8 scales `d` as f16, for Q4_1 then the 8 minimums `m` as f16; for Q4_K the 8
+//! scales and the 8 minimums as f32; for Q6_K the 8 scales of columns 0..16, then the 8 of
+//! columns 16..32, as f32), then the quants in 32-byte chunks; lane `r` (bytes `4r..4r+4`) of
+//! chunk `c` holds bytes `4c..4c+4` of row `r`'s block quants. For 4-bit layouts those bytes
+//! carry elements `4c..4c+4` in their low nibbles and `16+4c..` in the high ones; for 8-bit
+//! ones elements `4c..4c+4`.
 //!
 //! The block product follows [`super::q8`]: exact integer sums, then per row and block
-//! `acc = fma(d_w·d_x, Σ, acc)` (Q4_0: `Σ q_w·q_x − 8·Σ q_x`; Q4_1 adds `fma(m, s_x, acc)`).
-//! The scalar path does the same operations in the same order, so both paths give identical
-//! bits.
+//! `acc = fma(d_w·d_x, Σ, acc)` (Q4_0: `Σ q_w·q_x − 8·Σ q_x`; Q4_1 and Q4_K add
+//! `fma(m, s_x, acc)`; Q6_K sums columns 0..16 and 16..32 apart, one fma each). The scalar path
+//! does the same operations in the same order, so both paths give identical bits.
 
 use rayon::prelude::*;
 use samtal_gguf::GgmlType;
@@ -30,29 +33,59 @@ const QK: usize = 32;
 pub const Q4_0: u8 = 0;
 pub const Q4_1: u8 = 1;
 pub const Q8_0: u8 = 2;
+/// Q4_K's sub-blocks: 4-bit quants with an f32 scale and minimum per 32 columns.
+pub const Q4_K: u8 = 3;
+/// Q6_K's values: 8-bit quants (`q − 32`) with an f32 scale per 16 columns.
+pub const Q6_K: u8 = 4;
 
-/// The tag of a type that can be packed.
+/// The tag of the layout a type is packed into. Every conversion is exact:
+/// - Q5_0 is packed as Q8_0: its 5-bit quants minus 16 are 8-bit integers under the same scale,
+///   so the products equal llama.cpp's Q5_0 ones;
+/// - Q4_K's sub-block scale `d·sc` and minimum `dmin·m` (f16 times a 6-bit integer) are exact in
+///   f32, and its quants keep their 4 bits;
+/// - Q6_K's `d·sc` (f16 times an 8-bit integer) is exact in f32, and `q − 32` fits 8 bits.
 pub fn tag(ty: GgmlType) -> Option<u8> {
     match ty {
         GgmlType::Q4_0 => Some(Q4_0),
         GgmlType::Q4_1 => Some(Q4_1),
-        GgmlType::Q8_0 => Some(Q8_0),
+        GgmlType::Q8_0 | GgmlType::Q5_0 => Some(Q8_0),
+        GgmlType::Q4K => Some(Q4_K),
+        GgmlType::Q6K => Some(Q6_K),
         _ => None,
     }
 }
 
-/// Bytes of the scales (and minimums) of one group-block.
-const fn head_bytes(tag: u8) -> usize {
-    if tag == Q4_1 {
-        32
-    } else {
-        16
+/// A Q5_0 block (f16 `d`, 32 high bits, 16 bytes of low nibbles) as the Q8_0 block of the same
+/// values: `d`, then `q − 16` for each element.
+fn q5_0_as_q8_0(blk: &[u8], out: &mut [u8; 34]) {
+    out[..2].copy_from_slice(&blk[..2]);
+    let qh = u32::from_le_bytes([blk[2], blk[3], blk[4], blk[5]]);
+    for (j, &byte) in blk[6..22].iter().enumerate() {
+        let lo = (byte & 0x0f) | ((((qh >> j) & 1) as u8) << 4);
+        let hi = (byte >> 4) | ((((qh >> (j + 16)) & 1) as u8) << 4);
+        out[2 + j] = (lo as i8 - 16) as u8;
+        out[2 + 16 + j] = (hi as i8 - 16) as u8;
     }
+}
+
+/// Bytes of the scales (and minimums) of one group-block: 8 f16 `d` (and 8 f16 `m` for Q4_1);
+/// for Q4_K 8 f32 `d` and 8 f32 `m`; for Q6_K 8 f32 scales of columns 0..16, then 8 of 16..32.
+const fn head_bytes(tag: u8) -> usize {
+    match tag {
+        Q4_1 => 32,
+        Q4_K | Q6_K => 64,
+        _ => 16,
+    }
+}
+
+/// Whether a layout holds 8-bit quants (else two 4-bit quants per byte).
+const fn eight_bit(tag: u8) -> bool {
+    tag == Q8_0 || tag == Q6_K
 }
 
 /// Bytes of the quants of one group-block.
 const fn quant_bytes(tag: u8) -> usize {
-    if tag == Q8_0 {
+    if eight_bit(tag) {
         256
     } else {
         128
@@ -87,30 +120,83 @@ pub fn pack_into(ty: GgmlType, data: &[u8], rows: usize, cols: usize, out: &mut 
         return;
     };
     let nb = cols / QK;
-    let bb = ty.block_bytes();
-    let (head, gbb) = (head_bytes(t), group_block_bytes(t));
+    let row_bytes = cols / ty.block_len() * ty.block_bytes();
+    let gbb = group_block_bytes(t);
     out.par_chunks_exact_mut(nb * gbb)
         .enumerate()
         .for_each(|(g, dst)| {
             let present = ROWS.min(rows - g * ROWS);
-            let src = &data[g * ROWS * nb * bb..(g * ROWS + present) * nb * bb];
+            let src = &data[g * ROWS * row_bytes..(g * ROWS + present) * row_bytes];
             for (b, gb) in dst.chunks_exact_mut(gbb).enumerate() {
-                let (scales, quants) = gb.split_at_mut(head);
-                for (r, row) in src.chunks_exact(nb * bb).enumerate() {
-                    let blk = &row[b * bb..(b + 1) * bb];
-                    scales[2 * r..2 * r + 2].copy_from_slice(&blk[..2]);
-                    let q = if t == Q4_1 {
-                        scales[16 + 2 * r..16 + 2 * r + 2].copy_from_slice(&blk[2..4]);
-                        &blk[4..]
-                    } else {
-                        &blk[2..]
-                    };
-                    for (chunk, four) in quants.chunks_exact_mut(32).zip(q.chunks_exact(4)) {
-                        chunk[4 * r..4 * r + 4].copy_from_slice(four);
-                    }
+                for (r, row) in src.chunks_exact(row_bytes).enumerate() {
+                    put_block(ty, t, row, b, r, gb);
                 }
             }
         });
+}
+
+/// Writes block `b` (columns `32b..32b+32`) of one GGUF row into lane `r` of group-block `gb`.
+fn put_block(ty: GgmlType, t: u8, row: &[u8], b: usize, r: usize, gb: &mut [u8]) {
+    let (head, quants) = gb.split_at_mut(head_bytes(t));
+    let mut q = [0u8; QK];
+    match ty {
+        GgmlType::Q4K => {
+            // block_q4_K { f16 d; f16 dmin; u8 scales[12]; u8 qs[128] }: 8 sub-blocks of 32;
+            // sub-block 2i is the low nibbles of qs[32i..32i+32], 2i+1 their high nibbles.
+            let (sb, j) = (&row[b / 8 * 144..][..144], b % 8);
+            let (sc, m) = super::dequant::scale_min_k4(j, &sb[4..16]);
+            let d = f16_at(sb, 0) * sc as f32;
+            let m = -(f16_at(sb, 2) * m as f32);
+            head[4 * r..4 * r + 4].copy_from_slice(&d.to_le_bytes());
+            head[32 + 4 * r..32 + 4 * r + 4].copy_from_slice(&m.to_le_bytes());
+            let qs = &sb[16 + 32 * (j / 2)..][..32];
+            let nib = |l: usize| if j % 2 == 0 { qs[l] & 0x0f } else { qs[l] >> 4 };
+            for (l, byte) in q[..16].iter_mut().enumerate() {
+                *byte = nib(l) | (nib(l + 16) << 4);
+            }
+        }
+        GgmlType::Q6K => {
+            // block_q6_K { u8 ql[128]; u8 qh[64]; i8 scales[16]; f16 d }: element e has scale
+            // scales[e / 16]; see dequant's q6_k for the bit layout.
+            let (sb, j) = (&row[b / 8 * 210..][..210], b % 8);
+            let d = f16_at(sb, 208);
+            for half in 0..2 {
+                let sc = d * (sb[192 + 2 * j + half] as i8) as f32;
+                let at = 32 * half + 4 * r;
+                head[at..at + 4].copy_from_slice(&sc.to_le_bytes());
+            }
+            for (l, byte) in q.iter_mut().enumerate() {
+                let e = 32 * j + l;
+                let (n, quarter, k) = (e / 128, (e % 128) / 32, e % 32);
+                let low = (sb[64 * n + k + 32 * (quarter & 1)] >> (4 * (quarter / 2))) & 0x0f;
+                let high = (sb[128 + 32 * n + k] >> (2 * quarter)) & 3;
+                *byte = ((low | (high << 4)) as i8 - 32) as u8;
+            }
+        }
+        _ => {
+            let bb = ty.block_bytes();
+            let mut converted = [0u8; 34];
+            let blk = match ty {
+                GgmlType::Q5_0 => {
+                    q5_0_as_q8_0(&row[b * bb..(b + 1) * bb], &mut converted);
+                    &converted[..]
+                }
+                _ => &row[b * bb..(b + 1) * bb],
+            };
+            head[2 * r..2 * r + 2].copy_from_slice(&blk[..2]);
+            let src = if t == Q4_1 {
+                head[16 + 2 * r..16 + 2 * r + 2].copy_from_slice(&blk[2..4]);
+                &blk[4..]
+            } else {
+                &blk[2..]
+            };
+            q[..src.len()].copy_from_slice(src);
+        }
+    }
+    let n = if eight_bit(t) { QK } else { QK / 2 };
+    for (chunk, four) in quants.chunks_exact_mut(32).zip(q[..n].chunks_exact(4)) {
+        chunk[4 * r..4 * r + 4].copy_from_slice(four);
+    }
 }
 
 /// Dequantizes row `r` of a packed matrix into `out` (`cols` floats).
@@ -122,20 +208,24 @@ pub fn row(ty: GgmlType, data: &[u8], cols: usize, r: usize, out: &mut [f32]) {
     let gbb = group_block_bytes(t);
     let group = &data[g * group_bytes(ty, cols)..(g + 1) * group_bytes(ty, cols)];
     for (gb, o) in group.chunks_exact(gbb).zip(out.chunks_exact_mut(QK)) {
-        let d = f16_at(gb, 2 * lane);
         let quants = &gb[head_bytes(t)..];
         for (e, y) in o.iter_mut().enumerate() {
-            *y = match t {
-                Q8_0 => d * (quants[(e / 4) * 32 + 4 * lane + e % 4] as i8) as f32,
-                _ => {
-                    let e4 = e % 16;
-                    let byte = quants[(e4 / 4) * 32 + 4 * lane + e4 % 4];
-                    let q = if e < 16 { byte & 0x0f } else { byte >> 4 } as f32;
-                    if t == Q4_0 {
-                        d * (q - 8.0)
-                    } else {
-                        d * q + f16_at(gb, 16 + 2 * lane)
-                    }
+            *y = if eight_bit(t) {
+                let q = (quants[(e / 4) * 32 + 4 * lane + e % 4] as i8) as f32;
+                let d = if t == Q6_K {
+                    f32_at(gb, 32 * (e / 16) + 4 * lane)
+                } else {
+                    f16_at(gb, 2 * lane)
+                };
+                d * q
+            } else {
+                let e4 = e % 16;
+                let byte = quants[(e4 / 4) * 32 + 4 * lane + e4 % 4];
+                let q = if e < 16 { byte & 0x0f } else { byte >> 4 } as f32;
+                match t {
+                    Q4_0 => f16_at(gb, 2 * lane) * (q - 8.0),
+                    Q4_1 => f16_at(gb, 2 * lane) * q + f16_at(gb, 16 + 2 * lane),
+                    _ => f32_at(gb, 4 * lane) * q + f32_at(gb, 32 + 4 * lane),
                 }
             };
         }
@@ -145,6 +235,11 @@ pub fn row(ty: GgmlType, data: &[u8], cols: usize, r: usize, out: &mut [f32]) {
 #[inline]
 fn f16_at(b: &[u8], at: usize) -> f32 {
     half::f16::from_le_bytes([b[at], b[at + 1]]).to_f32()
+}
+
+#[inline]
+fn f32_at(b: &[u8], at: usize) -> f32 {
+    f32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
 }
 
 /// `out[k][r] = dot(dequantize(row r of group), xs[k])` for one group of 8 rows, portable. The
@@ -161,26 +256,43 @@ pub fn group_scalar<const TY: u8, const RX: usize>(
         for (k, x) in xs.iter().enumerate() {
             let xq = &x.qs[b * QK..(b + 1) * QK];
             for r in 0..ROWS {
-                let mut sumi = 0i32;
-                if TY == Q8_0 {
+                let a = &mut acc[k][r];
+                if eight_bit(TY) {
+                    // Columns 0..16 and 16..32 apart: Q6_K has a scale for each.
+                    let mut sumi = [0i32; 2];
                     for e in 0..QK {
                         let q = quants[(e / 4) * 32 + 4 * r + e % 4] as i8;
-                        sumi += q as i32 * xq[e] as i32;
+                        sumi[e / 16] += q as i32 * xq[e] as i32;
                     }
-                } else {
-                    for e in 0..QK / 2 {
-                        let byte = quants[(e / 4) * 32 + 4 * r + e % 4];
-                        sumi += (byte & 0x0f) as i32 * xq[e] as i32;
-                        sumi += (byte >> 4) as i32 * xq[e + 16] as i32;
+                    if TY == Q6_K {
+                        *a = (f32_at(gb, 4 * r) * x.d[b]).mul_add(sumi[0] as f32, *a);
+                        *a = (f32_at(gb, 32 + 4 * r) * x.d[b]).mul_add(sumi[1] as f32, *a);
+                    } else {
+                        let sumi = sumi[0] + sumi[1];
+                        *a = (f16_at(gb, 2 * r) * x.d[b]).mul_add(sumi as f32, *a);
                     }
-                    if TY == Q4_0 {
-                        sumi -= 8 * x.sq[b];
-                    }
+                    continue;
                 }
-                let a = &mut acc[k][r];
-                *a = (f16_at(gb, 2 * r) * x.d[b]).mul_add(sumi as f32, *a);
+                let mut sumi = 0i32;
+                for e in 0..QK / 2 {
+                    let byte = quants[(e / 4) * 32 + 4 * r + e % 4];
+                    sumi += (byte & 0x0f) as i32 * xq[e] as i32;
+                    sumi += (byte >> 4) as i32 * xq[e + 16] as i32;
+                }
+                if TY == Q4_0 {
+                    sumi -= 8 * x.sq[b];
+                }
+                let d = if TY == Q4_K {
+                    f32_at(gb, 4 * r)
+                } else {
+                    f16_at(gb, 2 * r)
+                };
+                *a = (d * x.d[b]).mul_add(sumi as f32, *a);
                 if TY == Q4_1 {
                     *a = f16_at(gb, 16 + 2 * r).mul_add(x.s[b], *a);
+                }
+                if TY == Q4_K {
+                    *a = f32_at(gb, 32 + 4 * r).mul_add(x.s[b], *a);
                 }
             }
         }
@@ -214,20 +326,31 @@ pub unsafe fn group_avx2<const TY: u8, const RX: usize>(
         // SAFETY (block body): group-block b lies in `group`, block b in every activation row.
         unsafe {
             let gb = group.as_ptr().add(b * gbb);
-            let d = _mm256_cvtph_ps(_mm_loadu_si128(gb.cast()));
+            let d = if TY == Q4_K || TY == Q6_K {
+                _mm256_loadu_ps(gb.cast())
+            } else {
+                _mm256_cvtph_ps(_mm_loadu_si128(gb.cast()))
+            };
             let word = |k: usize, c: usize| {
                 let p = xs[k].qs.as_ptr().add(b * QK + 4 * c);
                 _mm256_set1_epi32(std::ptr::read_unaligned(p.cast::<i32>()))
             };
+            // Integer sums per row; for Q6_K columns 16..32 apart in `sum_hi`.
             let mut sum = [_mm256_setzero_si256(); RX];
-            if TY == Q8_0 {
+            let mut sum_hi = [_mm256_setzero_si256(); RX];
+            if eight_bit(TY) {
                 for c in 0..8 {
                     let q = _mm256_loadu_si256(gb.add(head + 32 * c).cast());
                     let aq = _mm256_sign_epi8(q, q);
                     for k in 0..RX {
                         // |q| · (x · sign q) fills 16-bit lanes, so each is widened at once.
                         let p = _mm256_maddubs_epi16(aq, _mm256_sign_epi8(word(k, c), q));
-                        sum[k] = _mm256_add_epi32(sum[k], _mm256_madd_epi16(p, ones));
+                        let p = _mm256_madd_epi16(p, ones);
+                        if TY == Q6_K && c >= 4 {
+                            sum_hi[k] = _mm256_add_epi32(sum_hi[k], p);
+                        } else {
+                            sum[k] = _mm256_add_epi32(sum[k], p);
+                        }
                     }
                 }
             } else {
@@ -253,15 +376,21 @@ pub unsafe fn group_avx2<const TY: u8, const RX: usize>(
                     }
                 }
             }
-            let m = if TY == Q4_1 {
-                _mm256_cvtph_ps(_mm_loadu_si128(gb.add(16).cast()))
-            } else {
-                _mm256_setzero_ps()
+            let m = match TY {
+                Q4_1 => _mm256_cvtph_ps(_mm_loadu_si128(gb.add(16).cast())),
+                Q4_K | Q6_K => _mm256_loadu_ps(gb.add(32).cast()),
+                _ => _mm256_setzero_ps(),
             };
             for k in 0..RX {
-                let scale = _mm256_mul_ps(d, _mm256_set1_ps(*xs[k].d.get_unchecked(b)));
+                let xd = _mm256_set1_ps(*xs[k].d.get_unchecked(b));
+                let scale = _mm256_mul_ps(d, xd);
                 acc[k] = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(sum[k]), acc[k]);
-                if TY == Q4_1 {
+                if TY == Q6_K {
+                    // `m` holds the scales of columns 16..32.
+                    let scale = _mm256_mul_ps(m, xd);
+                    acc[k] = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(sum_hi[k]), acc[k]);
+                }
+                if TY == Q4_1 || TY == Q4_K {
                     acc[k] = _mm256_fmadd_ps(m, _mm256_set1_ps(*xs[k].s.get_unchecked(b)), acc[k]);
                 }
             }
@@ -290,6 +419,8 @@ pub fn rows(
         Some(Q4_0) => rows_typed::<Q4_0>(data, cols, a, r0, out, simd),
         Some(Q4_1) => rows_typed::<Q4_1>(data, cols, a, r0, out, simd),
         Some(Q8_0) => rows_typed::<Q8_0>(data, cols, a, r0, out, simd),
+        Some(Q4_K) => rows_typed::<Q4_K>(data, cols, a, r0, out, simd),
+        Some(Q6_K) => rows_typed::<Q6_K>(data, cols, a, r0, out, simd),
         _ => {}
     }
 }
@@ -360,17 +491,36 @@ mod tests {
     /// `rows` rows of `nb` blocks with varied scales and every nibble/byte value.
     fn matrix(ty: GgmlType, rows: usize, nb: usize) -> Vec<u8> {
         let mut out = Vec::new();
+        let bytes = |n: usize, seed: usize| (0..n).map(move |j| ((j * 37 + seed) % 256) as u8);
+        if matches!(ty, GgmlType::Q4K | GgmlType::Q6K) {
+            for r in 0..rows {
+                for sb in 0..nb / 8 {
+                    let seed = 11 * sb + 5 * r;
+                    let d = f16_bytes(0.002 + (sb + 3 * r) as f32 * 0.0007);
+                    if ty == GgmlType::Q4K {
+                        out.extend(d);
+                        out.extend(f16_bytes(0.001 + r as f32 * 0.0003));
+                        out.extend(bytes(140, seed));
+                    } else {
+                        out.extend(bytes(208, seed));
+                        out.extend(d);
+                    }
+                }
+            }
+            return out;
+        }
         for r in 0..rows {
             for b in 0..nb {
                 out.extend(f16_bytes(0.01 + (b + 3 * r) as f32 * 0.003));
-                let bytes = |n| (0..n).map(move |j| ((j * 37 + b * 11 + r * 5) % 256) as u8);
+                let seed = b * 11 + r * 5;
                 match ty {
-                    GgmlType::Q8_0 => out.extend(bytes(32)),
+                    GgmlType::Q8_0 => out.extend(bytes(32, seed)),
                     GgmlType::Q4_1 => {
                         out.extend(f16_bytes(-0.05 * (b + r) as f32));
-                        out.extend(bytes(16));
+                        out.extend(bytes(16, seed));
                     }
-                    _ => out.extend(bytes(16)),
+                    GgmlType::Q5_0 => out.extend(bytes(20, seed)),
+                    _ => out.extend(bytes(16, seed)),
                 }
             }
         }
@@ -379,13 +529,23 @@ mod tests {
 
     #[test]
     fn packed_products_match_the_dequantized_rows_on_both_paths() {
-        let (rows, nb, n) = (13, 5, 6);
-        let cols = nb * QK;
-        let xs: Vec<f32> = (0..n * cols)
-            .map(|i| ((i * 7919 % 1000) as f32 - 500.0) * 0.013)
-            .collect();
-        let a = Q8Acts::quantize(&xs, cols, false);
-        for ty in [GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q8_0] {
+        let (rows, n) = (13, 6);
+        for ty in [
+            GgmlType::Q4_0,
+            GgmlType::Q4_1,
+            GgmlType::Q5_0,
+            GgmlType::Q8_0,
+            GgmlType::Q4K,
+            GgmlType::Q6K,
+        ] {
+            // K-quant rows come in super-blocks of 256 columns.
+            let nb = if ty.block_len() == 256 { 16 } else { 5 };
+            let cols = nb * QK;
+            let xs: Vec<f32> = (0..n * cols)
+                .map(|i| ((i * 7919 % 1000) as f32 - 500.0) * 0.013)
+                .collect();
+            let a = Q8Acts::quantize(&xs, cols, false);
+            let row_bytes = cols / ty.block_len() * ty.block_bytes();
             let w = matrix(ty, rows, nb);
             let p = pack(ty, &w, rows, cols);
             assert_eq!(p.len(), 2 * group_bytes(ty, cols));
@@ -394,11 +554,7 @@ mod tests {
             let mut scalar = vec![0f32; rows * n];
             super::rows(ty, &p, cols, &a, 0, &mut scalar, false);
             for r in 0..rows {
-                super::super::dequantize(
-                    ty,
-                    &w[r * nb * ty.block_bytes()..][..nb * ty.block_bytes()],
-                    &mut want_row,
-                );
+                super::super::dequantize(ty, &w[r * row_bytes..][..row_bytes], &mut want_row);
                 row(ty, &p, cols, r, &mut got_row);
                 assert_eq!(want_row, got_row, "{ty:?} row {r} unpacks to the original");
                 for t in 0..n {
@@ -407,10 +563,15 @@ mod tests {
                         .map(|i| want_row[i] as f64 * x.qs[i] as f64 * x.d[i / QK] as f64)
                         .sum();
                     let mut want = want;
-                    if ty == GgmlType::Q4_1 {
+                    if matches!(ty, GgmlType::Q4_1 | GgmlType::Q4K) {
                         // The minimum term uses s, rounded to f16 on its own (llama.cpp's Q8_1).
+                        let gb = &p[r / ROWS * group_bytes(ty, cols)..];
                         for b in 0..nb {
-                            let m = f16_at(&w[(r * nb + b) * 20..], 2) as f64;
+                            let m = if ty == GgmlType::Q4_1 {
+                                f16_at(&w[(r * nb + b) * 20..], 2)
+                            } else {
+                                f32_at(gb, b * group_block_bytes(Q4_K) + 32 + 4 * (r % ROWS))
+                            } as f64;
                             want += m * (x.s[b] as f64 - x.d[b] as f64 * x.sq[b] as f64);
                         }
                     }

@@ -112,8 +112,8 @@ impl Tensor {
         }
     }
 
-    /// Whether [`Tensor::pack_all`] would repack this tensor: a Q4_0, Q4_1 or Q8_0 matrix
-    /// whose rows are whole 32-element blocks.
+    /// Whether [`Tensor::pack_all`] would repack this tensor: a matrix of a type with a packed
+    /// layout whose rows are whole 32-element blocks.
     fn packable(&self) -> bool {
         !self.packed
             && crate::kernels::packed::tag(self.ty).is_some()
@@ -121,7 +121,8 @@ impl Tensor {
             && self.shape[1].is_multiple_of(32)
     }
 
-    /// Repacks every Q4_0, Q4_1 and Q8_0 matrix among `tensors` for 8-bit products (see
+    /// Repacks every matrix among `tensors` whose type has a packed layout (Q4_0, Q4_1, Q5_0,
+    /// Q8_0, Q4_K, Q6_K) for 8-bit products (see
     /// [`crate::kernels::packed`]) into one block of memory, asked for in huge pages: a model's
     /// worth of page faults would otherwise cost as much as the repacking, and every token
     /// streams through all of it. The memory-mapped bytes they came from are released from
