@@ -66,7 +66,9 @@ fn check_all(simd: bool) {
 fn check_packed(simd: bool) {
     kernels::set_simd(simd);
     let g = fixture();
-    for name in ["q4_0", "q4_1", "q5_0", "q8_0", "q4_k", "q6_k"] {
+    for name in [
+        "q4_0", "q4_1", "q5_0", "q5_1", "q8_0", "q3_k", "q4_k", "q5_k", "q6_k",
+    ] {
         let q = g.gguf.tensor(&format!("{name}.q")).expect("q tensor");
         let want = f32s(g.tensor_data(g.gguf.tensor(&format!("{name}.f32")).expect("f32")));
         let (rows, cols) = (q.dims[1] as usize, q.dims[0] as usize);

@@ -28,11 +28,11 @@ pub fn dequantize(ty: GgmlType, src: &[u8], out: &mut [f32]) {
             GgmlType::Q5_1 => q5_1(block, y),
             GgmlType::Q8_0 => q8_0(block, y),
             GgmlType::Q8_1 => q8_1(block, y),
-            GgmlType::Q2K => q2_k(block, y),
-            GgmlType::Q3K => q3_k(block, y),
-            GgmlType::Q4K => q4_k(block, y),
-            GgmlType::Q5K => q5_k(block, y),
-            GgmlType::Q6K => q6_k(block, y),
+            GgmlType::Q2K | GgmlType::Q3K | GgmlType::Q4K | GgmlType::Q5K | GgmlType::Q6K => {
+                let mut ib = IntBlock::default();
+                int_block(ty, block, &mut ib);
+                ib.dequantize(y);
+            }
             GgmlType::Q8K => q8_k(block, y),
         }
     }
@@ -102,24 +102,77 @@ fn q8_1(b: &[u8], y: &mut [f32]) {
     }
 }
 
+/// A K-quant super-block (or a Q5_1 block, in its first 32 elements) in integer form: element
+/// `e` is `scale[e / sub] · q[e] + min[e / sub]`. Every scale and minimum is an f16 times a small
+/// integer, exact in f32, so the integer form loses nothing; the 8-bit kernels repack from it
+/// (see `packed`), and dequantization is that formula, as in ggml's reference.
+pub(super) struct IntBlock {
+    pub q: [i8; 256],
+    pub scale: [f32; 16],
+    pub min: [f32; 16],
+    /// Elements per sub-block: 16 or 32.
+    pub sub: usize,
+}
+
+impl Default for IntBlock {
+    fn default() -> Self {
+        Self {
+            q: [0; 256],
+            scale: [0.0; 16],
+            min: [0.0; 16],
+            sub: 32,
+        }
+    }
+}
+
+impl IntBlock {
+    fn dequantize(&self, y: &mut [f32]) {
+        for (e, y) in y.iter_mut().enumerate() {
+            let j = e / self.sub;
+            *y = self.scale[j] * self.q[e] as f32 + self.min[j];
+        }
+    }
+}
+
+/// Fills `ib` from one block of `ty` (Q2_K, Q3_K, Q4_K, Q5_K, Q6_K or Q5_1).
+pub(super) fn int_block(ty: GgmlType, b: &[u8], ib: &mut IntBlock) {
+    match ty {
+        GgmlType::Q2K => q2_k(b, ib),
+        GgmlType::Q3K => q3_k(b, ib),
+        GgmlType::Q4K => q4_k(b, ib),
+        GgmlType::Q5K => q5_k(b, ib),
+        GgmlType::Q6K => q6_k(b, ib),
+        GgmlType::Q5_1 => {
+            let (d, m) = (f16_at(b, 0), f16_at(b, 2));
+            let qh = u32::from_le_bytes([b[4], b[5], b[6], b[7]]);
+            for (j, &byte) in b[8..24].iter().enumerate() {
+                ib.q[j] = ((byte & 0x0f) | ((((qh >> j) & 1) as u8) << 4)) as i8;
+                ib.q[j + 16] = ((byte >> 4) | ((((qh >> (j + 16)) & 1) as u8) << 4)) as i8;
+            }
+            (ib.scale[0], ib.min[0], ib.sub) = (d, m, 32);
+        }
+        _ => {}
+    }
+}
+
 // block_q2_K { u8 scales[16]; u8 qs[64]; f16 d; f16 dmin; }: 16 sub-blocks of 16 elements, each
 // with a 4-bit scale and a 4-bit min.
-fn q2_k(b: &[u8], y: &mut [f32]) {
+fn q2_k(b: &[u8], ib: &mut IntBlock) {
     let scales = &b[0..16];
     let d = f16_at(b, 80);
     let dmin = f16_at(b, 82);
-    let mut is = 0;
+    ib.sub = 16;
+    for (j, &sc) in scales.iter().enumerate() {
+        ib.scale[j] = d * (sc & 0x0f) as f32;
+        ib.min[j] = -(dmin * (sc >> 4) as f32);
+    }
     let mut out = 0;
     for n in 0..2 {
         let q = &b[16 + 32 * n..16 + 32 * n + 32];
         for shift in [0u32, 2, 4, 6] {
             for half in 0..2 {
-                let sc = scales[is];
-                is += 1;
-                let dl = d * (sc & 0x0f) as f32;
-                let ml = dmin * (sc >> 4) as f32;
                 for l in 0..16 {
-                    y[out] = dl * ((q[l + 16 * half] >> shift) & 3) as f32 - ml;
+                    ib.q[out] = ((q[l + 16 * half] >> shift) & 3) as i8;
                     out += 1;
                 }
             }
@@ -128,7 +181,7 @@ fn q2_k(b: &[u8], y: &mut [f32]) {
 }
 
 // block_q3_K { u8 hmask[32]; u8 qs[64]; u8 scales[12]; f16 d; }: 6-bit scales packed in 12 bytes.
-fn q3_k(b: &[u8], y: &mut [f32]) {
+fn q3_k(b: &[u8], ib: &mut IntBlock) {
     const KMASK1: u32 = 0x0303_0303;
     const KMASK2: u32 = 0x0f0f_0f0f;
     let hm = &b[0..32];
@@ -145,26 +198,24 @@ fn q3_k(b: &[u8], y: &mut [f32]) {
     aux[3] = ((aux[1] >> 4) & KMASK2) | (((tmp >> 6) & KMASK1) << 4);
     aux[0] = (aux[0] & KMASK2) | ((tmp & KMASK1) << 4);
     aux[1] = (aux[1] & KMASK2) | (((tmp >> 2) & KMASK1) << 4);
-    let mut scales = [0i8; 16];
+    ib.sub = 16;
     for (i, a) in aux.iter().enumerate() {
         for (k, byte) in a.to_le_bytes().iter().enumerate() {
-            scales[4 * i + k] = *byte as i8;
+            ib.scale[4 * i + k] = d * ((*byte as i8) as i32 - 32) as f32;
+            ib.min[4 * i + k] = 0.0;
         }
     }
     let mut m: u8 = 1;
-    let mut is = 0;
     let mut out = 0;
     for n in 0..2 {
         let q = &b[32 + 32 * n..32 + 32 * n + 32];
         for shift in [0u32, 2, 4, 6] {
             for half in 0..2 {
-                let dl = d * (scales[is] as i32 - 32) as f32;
-                is += 1;
                 for l in 0..16 {
                     let idx = l + 16 * half;
-                    let low = ((q[idx] >> shift) & 3) as i32;
+                    let low = ((q[idx] >> shift) & 3) as i8;
                     let high = if hm[idx] & m != 0 { 0 } else { 4 };
-                    y[out] = dl * (low - high) as f32;
+                    ib.q[out] = low - high;
                     out += 1;
                 }
             }
@@ -176,7 +227,7 @@ fn q3_k(b: &[u8], y: &mut [f32]) {
 /// The 6-bit scale and min of sub-block `j` in Q4_K/Q5_K's 12-byte packing (ggml's
 /// `get_scale_min_k4`).
 #[inline]
-pub(super) fn scale_min_k4(j: usize, q: &[u8]) -> (u8, u8) {
+fn scale_min_k4(j: usize, q: &[u8]) -> (u8, u8) {
     if j < 4 {
         (q[j] & 63, q[j + 4] & 63)
     } else {
@@ -187,66 +238,63 @@ pub(super) fn scale_min_k4(j: usize, q: &[u8]) -> (u8, u8) {
     }
 }
 
-// block_q4_K { f16 d; f16 dmin; u8 scales[12]; u8 qs[128]; }: 8 sub-blocks of 32.
-fn q4_k(b: &[u8], y: &mut [f32]) {
-    let d = f16_at(b, 0);
-    let dmin = f16_at(b, 2);
-    let scales = &b[4..16];
+/// Q4_K and Q5_K's scales and minimums: `d·sc` and `−dmin·m` per sub-block of 32.
+fn scales_k4(b: &[u8], ib: &mut IntBlock) {
+    let (d, dmin) = (f16_at(b, 0), f16_at(b, 2));
+    ib.sub = 32;
+    for j in 0..8 {
+        let (sc, m) = scale_min_k4(j, &b[4..16]);
+        ib.scale[j] = d * sc as f32;
+        ib.min[j] = -(dmin * m as f32);
+    }
+}
+
+// block_q4_K { f16 d; f16 dmin; u8 scales[12]; u8 qs[128]; }: 8 sub-blocks of 32; sub-block 2j
+// is the low nibbles of qs[32j..32j+32], 2j+1 their high nibbles.
+fn q4_k(b: &[u8], ib: &mut IntBlock) {
+    scales_k4(b, ib);
     for j in 0..4 {
         let q = &b[16 + 32 * j..16 + 32 * j + 32];
-        let (sc1, m1) = scale_min_k4(2 * j, scales);
-        let (sc2, m2) = scale_min_k4(2 * j + 1, scales);
-        let (d1, m1) = (d * sc1 as f32, dmin * m1 as f32);
-        let (d2, m2) = (d * sc2 as f32, dmin * m2 as f32);
-        let y = &mut y[64 * j..64 * j + 64];
-        for l in 0..32 {
-            y[l] = d1 * (q[l] & 0x0f) as f32 - m1;
-            y[l + 32] = d2 * (q[l] >> 4) as f32 - m2;
+        for (l, &byte) in q.iter().enumerate() {
+            ib.q[64 * j + l] = (byte & 0x0f) as i8;
+            ib.q[64 * j + 32 + l] = (byte >> 4) as i8;
         }
     }
 }
 
 // block_q5_K { f16 d; f16 dmin; u8 scales[12]; u8 qh[32]; u8 qs[128]; }
-fn q5_k(b: &[u8], y: &mut [f32]) {
-    let d = f16_at(b, 0);
-    let dmin = f16_at(b, 2);
-    let scales = &b[4..16];
+fn q5_k(b: &[u8], ib: &mut IntBlock) {
+    scales_k4(b, ib);
     let qh = &b[16..48];
     for j in 0..4 {
         let ql = &b[48 + 32 * j..48 + 32 * j + 32];
-        let (sc1, m1) = scale_min_k4(2 * j, scales);
-        let (sc2, m2) = scale_min_k4(2 * j + 1, scales);
-        let (d1, m1) = (d * sc1 as f32, dmin * m1 as f32);
-        let (d2, m2) = (d * sc2 as f32, dmin * m2 as f32);
         let (u1, u2) = (1u8 << (2 * j), 2u8 << (2 * j));
-        let y = &mut y[64 * j..64 * j + 64];
         for l in 0..32 {
             let h1 = if qh[l] & u1 != 0 { 16 } else { 0 };
             let h2 = if qh[l] & u2 != 0 { 16 } else { 0 };
-            y[l] = d1 * ((ql[l] & 0x0f) + h1) as f32 - m1;
-            y[l + 32] = d2 * ((ql[l] >> 4) + h2) as f32 - m2;
+            ib.q[64 * j + l] = ((ql[l] & 0x0f) + h1) as i8;
+            ib.q[64 * j + 32 + l] = ((ql[l] >> 4) + h2) as i8;
         }
     }
 }
 
-// block_q6_K { u8 ql[128]; u8 qh[64]; i8 scales[16]; f16 d; }
-fn q6_k(b: &[u8], y: &mut [f32]) {
+// block_q6_K { u8 ql[128]; u8 qh[64]; i8 scales[16]; f16 d; }: element e has scale scales[e/16].
+fn q6_k(b: &[u8], ib: &mut IntBlock) {
     let d = f16_at(b, 208);
+    ib.sub = 16;
+    for j in 0..16 {
+        ib.scale[j] = d * (b[192 + j] as i8) as f32;
+        ib.min[j] = 0.0;
+    }
     for n in 0..2 {
         let ql = &b[64 * n..64 * n + 64];
         let qh = &b[128 + 32 * n..128 + 32 * n + 32];
-        let sc = &b[192 + 8 * n..192 + 8 * n + 8];
-        let y = &mut y[128 * n..128 * n + 128];
+        let q = &mut ib.q[128 * n..128 * n + 128];
         for l in 0..32 {
-            let is = l / 16;
-            let q1 = ((ql[l] & 0x0f) | ((qh[l] & 3) << 4)) as i32 - 32;
-            let q2 = ((ql[l + 32] & 0x0f) | (((qh[l] >> 2) & 3) << 4)) as i32 - 32;
-            let q3 = ((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) as i32 - 32;
-            let q4 = ((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) as i32 - 32;
-            y[l] = d * (sc[is] as i8) as f32 * q1 as f32;
-            y[l + 32] = d * (sc[is + 2] as i8) as f32 * q2 as f32;
-            y[l + 64] = d * (sc[is + 4] as i8) as f32 * q3 as f32;
-            y[l + 96] = d * (sc[is + 6] as i8) as f32 * q4 as f32;
+            q[l] = ((ql[l] & 0x0f) | ((qh[l] & 3) << 4)) as i8 - 32;
+            q[l + 32] = ((ql[l + 32] & 0x0f) | (((qh[l] >> 2) & 3) << 4)) as i8 - 32;
+            q[l + 64] = ((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) as i8 - 32;
+            q[l + 96] = ((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) as i8 - 32;
         }
     }
 }

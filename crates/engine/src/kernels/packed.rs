@@ -2,24 +2,25 @@
 //! register holds 4 quants of each of the 8 rows. One integer multiply-add then advances eight
 //! row products at once, every lane belonging to one row, so a block needs no horizontal sums
 //! and its 8 scales are one vector (llama.cpp's `q4_0_8x8` idea, here for Q4_0, Q4_1 and Q8_0,
-//! and for Q5_0, Q4_K and Q6_K converted exactly into such layouts; see [`tag`]).
+//! and for Q5_0, Q5_1 and the K-quants converted exactly into such layouts; see [`tag`]).
 //!
 //! Layout, per group of 8 rows (the last group padded with zero rows) and per 32-column block:
-//! the head (the 8 scales `d` as f16, for Q4_1 then the 8 minimums `m` as f16; for Q4_K the 8
-//! scales and the 8 minimums as f32; for Q6_K the 8 scales of columns 0..16, then the 8 of
+//! the head (the 8 scales `d` as f16, for Q4_1 then the 8 minimums `m` as f16; for Q4_K and Q5_K
+//! the 8 scales and the 8 minimums as f32; for Q6_K the 8 scales of columns 0..16, then the 8 of
 //! columns 16..32, as f32), then the quants in 32-byte chunks; lane `r` (bytes `4r..4r+4`) of
 //! chunk `c` holds bytes `4c..4c+4` of row `r`'s block quants. For 4-bit layouts those bytes
 //! carry elements `4c..4c+4` in their low nibbles and `16+4c..` in the high ones; for 8-bit
 //! ones elements `4c..4c+4`.
 //!
 //! The block product follows [`super::q8`]: exact integer sums, then per row and block
-//! `acc = fma(d_w·d_x, Σ, acc)` (Q4_0: `Σ q_w·q_x − 8·Σ q_x`; Q4_1 and Q4_K add
+//! `acc = fma(d_w·d_x, Σ, acc)` (Q4_0: `Σ q_w·q_x − 8·Σ q_x`; Q4_1, Q4_K and Q5_K add
 //! `fma(m, s_x, acc)`; Q6_K sums columns 0..16 and 16..32 apart, one fma each). The scalar path
 //! does the same operations in the same order, so both paths give identical bits.
 
 use rayon::prelude::*;
 use samtal_gguf::GgmlType;
 
+use super::dequant::{int_block, IntBlock};
 use super::q8::{Q8Acts, Q8Row};
 
 /// Rows per group.
@@ -35,22 +36,27 @@ pub const Q4_1: u8 = 1;
 pub const Q8_0: u8 = 2;
 /// Q4_K's sub-blocks: 4-bit quants with an f32 scale and minimum per 32 columns.
 pub const Q4_K: u8 = 3;
-/// Q6_K's values: 8-bit quants (`q − 32`) with an f32 scale per 16 columns.
+/// Q6_K's and Q3_K's values: 8-bit quants with an f32 scale per 16 columns.
 pub const Q6_K: u8 = 4;
+/// Q5_K's and Q5_1's values: 8-bit quants (0..32) with an f32 scale and minimum per 32 columns.
+pub const Q5_K: u8 = 5;
 
 /// The tag of the layout a type is packed into. Every conversion is exact:
 /// - Q5_0 is packed as Q8_0: its 5-bit quants minus 16 are 8-bit integers under the same scale,
 ///   so the products equal llama.cpp's Q5_0 ones;
-/// - Q4_K's sub-block scale `d·sc` and minimum `dmin·m` (f16 times a 6-bit integer) are exact in
-///   f32, and its quants keep their 4 bits;
-/// - Q6_K's `d·sc` (f16 times an 8-bit integer) is exact in f32, and `q − 32` fits 8 bits.
+/// - the K-quants' sub-block scales and minimums (an f16 times a small integer) are exact in f32
+///   (see `dequant::IntBlock`): Q4_K keeps its 4-bit quants, Q3_K and Q6_K (scales per 16) and
+///   Q5_K and Q5_1 (scale and minimum per 32) take 8-bit ones.
+///
+/// Q2_K, with a minimum per 16 columns, has no packed layout.
 pub fn tag(ty: GgmlType) -> Option<u8> {
     match ty {
         GgmlType::Q4_0 => Some(Q4_0),
         GgmlType::Q4_1 => Some(Q4_1),
         GgmlType::Q8_0 | GgmlType::Q5_0 => Some(Q8_0),
         GgmlType::Q4K => Some(Q4_K),
-        GgmlType::Q6K => Some(Q6_K),
+        GgmlType::Q3K | GgmlType::Q6K => Some(Q6_K),
+        GgmlType::Q5K | GgmlType::Q5_1 => Some(Q5_K),
         _ => None,
     }
 }
@@ -69,18 +75,29 @@ fn q5_0_as_q8_0(blk: &[u8], out: &mut [u8; 34]) {
 }
 
 /// Bytes of the scales (and minimums) of one group-block: 8 f16 `d` (and 8 f16 `m` for Q4_1);
-/// for Q4_K 8 f32 `d` and 8 f32 `m`; for Q6_K 8 f32 scales of columns 0..16, then 8 of 16..32.
+/// for Q4_K and Q5_K 8 f32 `d` and 8 f32 `m`; for Q6_K 8 f32 scales of columns 0..16, then 8 of
+/// columns 16..32.
 const fn head_bytes(tag: u8) -> usize {
     match tag {
         Q4_1 => 32,
-        Q4_K | Q6_K => 64,
+        Q4_K | Q5_K | Q6_K => 64,
         _ => 16,
     }
 }
 
+/// Whether a layout's scales (and minimums) are f32 (else f16).
+const fn f32_head(tag: u8) -> bool {
+    matches!(tag, Q4_K | Q5_K | Q6_K)
+}
+
+/// Whether a layout has a minimum per row and block (`fma(m, s_x, acc)`).
+const fn has_min(tag: u8) -> bool {
+    matches!(tag, Q4_1 | Q4_K | Q5_K)
+}
+
 /// Whether a layout holds 8-bit quants (else two 4-bit quants per byte).
 const fn eight_bit(tag: u8) -> bool {
-    tag == Q8_0 || tag == Q6_K
+    matches!(tag, Q8_0 | Q6_K | Q5_K)
 }
 
 /// Bytes of the quants of one group-block.
@@ -120,81 +137,79 @@ pub fn pack_into(ty: GgmlType, data: &[u8], rows: usize, cols: usize, out: &mut 
         return;
     };
     let nb = cols / QK;
-    let row_bytes = cols / ty.block_len() * ty.block_bytes();
+    let (bl, bb) = (ty.block_len(), ty.block_bytes());
+    let row_bytes = cols / bl * bb;
     let gbb = group_block_bytes(t);
     out.par_chunks_exact_mut(nb * gbb)
         .enumerate()
         .for_each(|(g, dst)| {
             let present = ROWS.min(rows - g * ROWS);
             let src = &data[g * ROWS * row_bytes..(g * ROWS + present) * row_bytes];
-            for (b, gb) in dst.chunks_exact_mut(gbb).enumerate() {
-                for (r, row) in src.chunks_exact(row_bytes).enumerate() {
-                    put_block(ty, t, row, b, r, gb);
+            let mut ib = IntBlock::default();
+            for (r, row) in src.chunks_exact(row_bytes).enumerate() {
+                for (sb, blk) in row.chunks_exact(bb).enumerate() {
+                    // The source block covers group-blocks first.. (one, or 8 for K-quants).
+                    let first = sb * bl / QK;
+                    let gb = |j: usize| (first + j) * gbb..(first + j + 1) * gbb;
+                    match ty {
+                        GgmlType::Q4_0 | GgmlType::Q4_1 | GgmlType::Q8_0 => {
+                            put_verbatim(t, blk, r, &mut dst[gb(0)]);
+                        }
+                        GgmlType::Q5_0 => {
+                            let mut q8 = [0u8; 34];
+                            q5_0_as_q8_0(blk, &mut q8);
+                            put_verbatim(t, &q8, r, &mut dst[gb(0)]);
+                        }
+                        _ => {
+                            int_block(ty, blk, &mut ib);
+                            for j in 0..bl / QK {
+                                put_ints(t, &ib, j, r, &mut dst[gb(j)]);
+                            }
+                        }
+                    }
                 }
             }
         });
 }
 
-/// Writes block `b` (columns `32b..32b+32`) of one GGUF row into lane `r` of group-block `gb`.
-fn put_block(ty: GgmlType, t: u8, row: &[u8], b: usize, r: usize, gb: &mut [u8]) {
+/// Lane `r` of a group-block from a Q4_0, Q4_1 or Q8_0 block: scales as they are, then quants.
+fn put_verbatim(t: u8, blk: &[u8], r: usize, gb: &mut [u8]) {
     let (head, quants) = gb.split_at_mut(head_bytes(t));
-    let mut q = [0u8; QK];
-    match ty {
-        GgmlType::Q4K => {
-            // block_q4_K { f16 d; f16 dmin; u8 scales[12]; u8 qs[128] }: 8 sub-blocks of 32;
-            // sub-block 2i is the low nibbles of qs[32i..32i+32], 2i+1 their high nibbles.
-            let (sb, j) = (&row[b / 8 * 144..][..144], b % 8);
-            let (sc, m) = super::dequant::scale_min_k4(j, &sb[4..16]);
-            let d = f16_at(sb, 0) * sc as f32;
-            let m = -(f16_at(sb, 2) * m as f32);
-            head[4 * r..4 * r + 4].copy_from_slice(&d.to_le_bytes());
-            head[32 + 4 * r..32 + 4 * r + 4].copy_from_slice(&m.to_le_bytes());
-            let qs = &sb[16 + 32 * (j / 2)..][..32];
-            let nib = |l: usize| if j % 2 == 0 { qs[l] & 0x0f } else { qs[l] >> 4 };
-            for (l, byte) in q[..16].iter_mut().enumerate() {
-                *byte = nib(l) | (nib(l + 16) << 4);
-            }
-        }
-        GgmlType::Q6K => {
-            // block_q6_K { u8 ql[128]; u8 qh[64]; i8 scales[16]; f16 d }: element e has scale
-            // scales[e / 16]; see dequant's q6_k for the bit layout.
-            let (sb, j) = (&row[b / 8 * 210..][..210], b % 8);
-            let d = f16_at(sb, 208);
-            for half in 0..2 {
-                let sc = d * (sb[192 + 2 * j + half] as i8) as f32;
-                let at = 32 * half + 4 * r;
-                head[at..at + 4].copy_from_slice(&sc.to_le_bytes());
-            }
-            for (l, byte) in q.iter_mut().enumerate() {
-                let e = 32 * j + l;
-                let (n, quarter, k) = (e / 128, (e % 128) / 32, e % 32);
-                let low = (sb[64 * n + k + 32 * (quarter & 1)] >> (4 * (quarter / 2))) & 0x0f;
-                let high = (sb[128 + 32 * n + k] >> (2 * quarter)) & 3;
-                *byte = ((low | (high << 4)) as i8 - 32) as u8;
-            }
-        }
-        _ => {
-            let bb = ty.block_bytes();
-            let mut converted = [0u8; 34];
-            let blk = match ty {
-                GgmlType::Q5_0 => {
-                    q5_0_as_q8_0(&row[b * bb..(b + 1) * bb], &mut converted);
-                    &converted[..]
-                }
-                _ => &row[b * bb..(b + 1) * bb],
-            };
-            head[2 * r..2 * r + 2].copy_from_slice(&blk[..2]);
-            let src = if t == Q4_1 {
-                head[16 + 2 * r..16 + 2 * r + 2].copy_from_slice(&blk[2..4]);
-                &blk[4..]
-            } else {
-                &blk[2..]
-            };
-            q[..src.len()].copy_from_slice(src);
-        }
+    head[2 * r..2 * r + 2].copy_from_slice(&blk[..2]);
+    let q = if t == Q4_1 {
+        head[16 + 2 * r..16 + 2 * r + 2].copy_from_slice(&blk[2..4]);
+        &blk[4..]
+    } else {
+        &blk[2..]
+    };
+    interleave(q, r, quants);
+}
+
+/// Lane `r` of a group-block from columns `32j..32j+32` of a block in integer form.
+fn put_ints(t: u8, ib: &IntBlock, j: usize, r: usize, gb: &mut [u8]) {
+    let (head, quants) = gb.split_at_mut(head_bytes(t));
+    let q = &ib.q[QK * j..QK * (j + 1)];
+    let mut put_f32 = |at: usize, v: f32| head[at..at + 4].copy_from_slice(&v.to_le_bytes());
+    if t == Q6_K {
+        // Sub-blocks of 16: the scale of columns 0..16, then of 16..32.
+        put_f32(4 * r, ib.scale[2 * j]);
+        put_f32(32 + 4 * r, ib.scale[2 * j + 1]);
+    } else {
+        put_f32(4 * r, ib.scale[j]);
+        put_f32(32 + 4 * r, ib.min[j]);
     }
-    let n = if eight_bit(t) { QK } else { QK / 2 };
-    for (chunk, four) in quants.chunks_exact_mut(32).zip(q[..n].chunks_exact(4)) {
+    if eight_bit(t) {
+        let bytes: [u8; QK] = std::array::from_fn(|l| q[l] as u8);
+        interleave(&bytes, r, quants);
+    } else {
+        let bytes: [u8; QK / 2] = std::array::from_fn(|l| q[l] as u8 | ((q[l + 16] as u8) << 4));
+        interleave(&bytes, r, quants);
+    }
+}
+
+/// Bytes `4c..4c+4` of a block's quants into lane `r` of chunk `c`.
+fn interleave(q: &[u8], r: usize, quants: &mut [u8]) {
+    for (chunk, four) in quants.chunks_exact_mut(32).zip(q.chunks_exact(4)) {
         chunk[4 * r..4 * r + 4].copy_from_slice(four);
     }
 }
@@ -212,12 +227,11 @@ pub fn row(ty: GgmlType, data: &[u8], cols: usize, r: usize, out: &mut [f32]) {
         for (e, y) in o.iter_mut().enumerate() {
             *y = if eight_bit(t) {
                 let q = (quants[(e / 4) * 32 + 4 * lane + e % 4] as i8) as f32;
-                let d = if t == Q6_K {
-                    f32_at(gb, 32 * (e / 16) + 4 * lane)
-                } else {
-                    f16_at(gb, 2 * lane)
-                };
-                d * q
+                match t {
+                    Q6_K => f32_at(gb, 32 * (e / 16) + 4 * lane) * q,
+                    Q5_K => f32_at(gb, 4 * lane) * q + f32_at(gb, 32 + 4 * lane),
+                    _ => f16_at(gb, 2 * lane) * q,
+                }
             } else {
                 let e4 = e % 16;
                 let byte = quants[(e4 / 4) * 32 + 4 * lane + e4 % 4];
@@ -267,9 +281,17 @@ pub fn group_scalar<const TY: u8, const RX: usize>(
                     if TY == Q6_K {
                         *a = (f32_at(gb, 4 * r) * x.d[b]).mul_add(sumi[0] as f32, *a);
                         *a = (f32_at(gb, 32 + 4 * r) * x.d[b]).mul_add(sumi[1] as f32, *a);
+                        continue;
+                    }
+                    let sumi = sumi[0] + sumi[1];
+                    let d = if f32_head(TY) {
+                        f32_at(gb, 4 * r)
                     } else {
-                        let sumi = sumi[0] + sumi[1];
-                        *a = (f16_at(gb, 2 * r) * x.d[b]).mul_add(sumi as f32, *a);
+                        f16_at(gb, 2 * r)
+                    };
+                    *a = (d * x.d[b]).mul_add(sumi as f32, *a);
+                    if has_min(TY) {
+                        *a = f32_at(gb, 32 + 4 * r).mul_add(x.s[b], *a);
                     }
                     continue;
                 }
@@ -282,7 +304,7 @@ pub fn group_scalar<const TY: u8, const RX: usize>(
                 if TY == Q4_0 {
                     sumi -= 8 * x.sq[b];
                 }
-                let d = if TY == Q4_K {
+                let d = if f32_head(TY) {
                     f32_at(gb, 4 * r)
                 } else {
                     f16_at(gb, 2 * r)
@@ -326,7 +348,7 @@ pub unsafe fn group_avx2<const TY: u8, const RX: usize>(
         // SAFETY (block body): group-block b lies in `group`, block b in every activation row.
         unsafe {
             let gb = group.as_ptr().add(b * gbb);
-            let d = if TY == Q4_K || TY == Q6_K {
+            let d = if f32_head(TY) {
                 _mm256_loadu_ps(gb.cast())
             } else {
                 _mm256_cvtph_ps(_mm_loadu_si128(gb.cast()))
@@ -378,7 +400,7 @@ pub unsafe fn group_avx2<const TY: u8, const RX: usize>(
             }
             let m = match TY {
                 Q4_1 => _mm256_cvtph_ps(_mm_loadu_si128(gb.add(16).cast())),
-                Q4_K | Q6_K => _mm256_loadu_ps(gb.add(32).cast()),
+                Q4_K | Q5_K | Q6_K => _mm256_loadu_ps(gb.add(32).cast()),
                 _ => _mm256_setzero_ps(),
             };
             for k in 0..RX {
@@ -390,7 +412,7 @@ pub unsafe fn group_avx2<const TY: u8, const RX: usize>(
                     let scale = _mm256_mul_ps(m, xd);
                     acc[k] = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(sum_hi[k]), acc[k]);
                 }
-                if TY == Q4_1 || TY == Q4_K {
+                if has_min(TY) {
                     acc[k] = _mm256_fmadd_ps(m, _mm256_set1_ps(*xs[k].s.get_unchecked(b)), acc[k]);
                 }
             }
@@ -421,6 +443,7 @@ pub fn rows(
         Some(Q8_0) => rows_typed::<Q8_0>(data, cols, a, r0, out, simd),
         Some(Q4_K) => rows_typed::<Q4_K>(data, cols, a, r0, out, simd),
         Some(Q6_K) => rows_typed::<Q6_K>(data, cols, a, r0, out, simd),
+        Some(Q5_K) => rows_typed::<Q5_K>(data, cols, a, r0, out, simd),
         _ => {}
     }
 }
@@ -492,18 +515,22 @@ mod tests {
     fn matrix(ty: GgmlType, rows: usize, nb: usize) -> Vec<u8> {
         let mut out = Vec::new();
         let bytes = |n: usize, seed: usize| (0..n).map(move |j| ((j * 37 + seed) % 256) as u8);
-        if matches!(ty, GgmlType::Q4K | GgmlType::Q6K) {
+        if ty.block_len() == 256 {
             for r in 0..rows {
                 for sb in 0..nb / 8 {
                     let seed = 11 * sb + 5 * r;
                     let d = f16_bytes(0.002 + (sb + 3 * r) as f32 * 0.0007);
-                    if ty == GgmlType::Q4K {
-                        out.extend(d);
-                        out.extend(f16_bytes(0.001 + r as f32 * 0.0003));
-                        out.extend(bytes(140, seed));
-                    } else {
-                        out.extend(bytes(208, seed));
-                        out.extend(d);
+                    let dmin = f16_bytes(0.001 + r as f32 * 0.0003);
+                    match ty {
+                        GgmlType::Q4K | GgmlType::Q5K => {
+                            out.extend(d);
+                            out.extend(dmin);
+                            out.extend(bytes(ty.block_bytes() - 4, seed));
+                        }
+                        _ => {
+                            out.extend(bytes(ty.block_bytes() - 2, seed));
+                            out.extend(d);
+                        }
                     }
                 }
             }
@@ -520,6 +547,10 @@ mod tests {
                         out.extend(bytes(16, seed));
                     }
                     GgmlType::Q5_0 => out.extend(bytes(20, seed)),
+                    GgmlType::Q5_1 => {
+                        out.extend(f16_bytes(-0.05 * (b + r) as f32));
+                        out.extend(bytes(20, seed));
+                    }
                     _ => out.extend(bytes(16, seed)),
                 }
             }
@@ -535,7 +566,10 @@ mod tests {
             GgmlType::Q4_1,
             GgmlType::Q5_0,
             GgmlType::Q8_0,
+            GgmlType::Q5_1,
+            GgmlType::Q3K,
             GgmlType::Q4K,
+            GgmlType::Q5K,
             GgmlType::Q6K,
         ] {
             // K-quant rows come in super-blocks of 256 columns.
@@ -563,14 +597,15 @@ mod tests {
                         .map(|i| want_row[i] as f64 * x.qs[i] as f64 * x.d[i / QK] as f64)
                         .sum();
                     let mut want = want;
-                    if matches!(ty, GgmlType::Q4_1 | GgmlType::Q4K) {
+                    let layout = tag(ty).unwrap();
+                    if has_min(layout) {
                         // The minimum term uses s, rounded to f16 on its own (llama.cpp's Q8_1).
                         let gb = &p[r / ROWS * group_bytes(ty, cols)..];
                         for b in 0..nb {
                             let m = if ty == GgmlType::Q4_1 {
                                 f16_at(&w[(r * nb + b) * 20..], 2)
                             } else {
-                                f32_at(gb, b * group_block_bytes(Q4_K) + 32 + 4 * (r % ROWS))
+                                f32_at(gb, b * group_block_bytes(layout) + 32 + 4 * (r % ROWS))
                             } as f64;
                             want += m * (x.s[b] as f64 - x.d[b] as f64 * x.sq[b] as f64);
                         }

@@ -121,8 +121,8 @@ impl Tensor {
             && self.shape[1].is_multiple_of(32)
     }
 
-    /// Repacks every matrix among `tensors` whose type has a packed layout (Q4_0, Q4_1, Q5_0,
-    /// Q8_0, Q4_K, Q6_K) for 8-bit products (see
+    /// Repacks every matrix among `tensors` whose type has a packed layout (every quantized
+    /// type but Q2_K) for 8-bit products (see
     /// [`crate::kernels::packed`]) into one block of memory, asked for in huge pages: a model's
     /// worth of page faults would otherwise cost as much as the repacking, and every token
     /// streams through all of it. The memory-mapped bytes they came from are released from
