@@ -10,6 +10,15 @@ use std::path::{Path, PathBuf};
 use samtal_engine::{kernels, LoadOptions, Model, Precision};
 use serde::Deserialize;
 
+/// The SIMD switch is process-wide and tests run in parallel threads: every test of this file
+/// holds this lock, so a test that forces the portable path really runs on it, and no other
+/// test's two runs straddle a switch.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Full logits are stored for `logits_positions` only (GPT-2's 50,257-token rows would make the
 /// file large); `argmax` and `logsumexp` cover every prompt position.
 #[derive(Deserialize)]
@@ -140,6 +149,7 @@ fn on_every_path(f: impl Fn()) {
 
 #[test]
 fn hf_folders_match_transformers() {
+    let _serial = serial();
     on_every_path(|| {
         for name in [
             "tiny-llama",
@@ -155,6 +165,7 @@ fn hf_folders_match_transformers() {
 
 #[test]
 fn gguf_variants_match_transformers_on_the_dequantized_weights() {
+    let _serial = serial();
     on_every_path(|| {
         for name in [
             "tiny-llama-f32",
@@ -174,6 +185,7 @@ fn gguf_variants_match_transformers_on_the_dequantized_weights() {
 /// from the dequantized-weight logits above by up to 0.18 on these tiny models.
 #[test]
 fn q8_path_matches_llama_cpp() {
+    let _serial = serial();
     on_every_path(|| {
         for name in [
             "tiny-llama-q4_0",
@@ -194,6 +206,7 @@ fn q8_path_matches_llama_cpp() {
 /// 0.148, and against llama.cpp's logits at that scale.
 #[test]
 fn q8_path_on_k_quants_stays_within_activation_rounding() {
+    let _serial = serial();
     on_every_path(|| {
         let name = "tiny-llama-256-q4_k";
         let ll = golden_in("llama_cpp", name);
@@ -218,6 +231,7 @@ fn q8_path_on_k_quants_stays_within_activation_rounding() {
 
 #[test]
 fn f32_gguf_gives_the_safetensors_logits() {
+    let _serial = serial();
     let g = golden("tiny-llama");
     let hf = load(&root().join("fixtures/models/tiny-llama"));
     let gguf = load(&root().join("fixtures/models/tiny-llama-f32.gguf"));
@@ -234,6 +248,7 @@ fn f32_gguf_gives_the_safetensors_logits() {
 /// kernel that decodes blocks into plausible but wrong values.
 #[test]
 fn quantized_variants_stay_near_f32() {
+    let _serial = serial();
     let g = golden("tiny-llama");
     let f32m = load(&root().join("fixtures/models/tiny-llama-f32.gguf"));
     let (base, _) = run(&f32m, &g.prompt_ids, 1);

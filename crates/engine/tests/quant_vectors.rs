@@ -8,6 +8,15 @@ use std::path::PathBuf;
 use samtal_engine::kernels::{self, MatRef};
 use samtal_gguf::MappedGguf;
 
+/// The SIMD switch is process-wide and tests run in parallel threads: every test of this file
+/// holds this lock, so a test that forces the portable path really runs on it, and no other
+/// test's two runs straddle a switch.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn fixture() -> MappedGguf {
     let p =
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/quant/quant_vectors.gguf");
@@ -95,12 +104,14 @@ fn check_packed(simd: bool) {
 
 #[test]
 fn packed_rows_unpack_to_the_reference() {
+    let _serial = serial();
     check_packed(false);
 }
 
 // One test, both paths in sequence: the SIMD switch is process-wide.
 #[test]
 fn dequantize_and_dot_match_gguf_py_on_every_path() {
+    let _serial = serial();
     check_all(false);
     check_all(true);
 }
