@@ -109,17 +109,7 @@ impl Session {
                 Ok(_) => {}
             }
         }
-        let marks = &self.marks;
-        let new: Vec<NewTurn<'_>> = self.turns[saved.stored..]
-            .iter()
-            .enumerate()
-            .map(|(k, m)| NewTurn {
-                role: &m.role,
-                text: &m.content,
-                status: turn_status(marks, saved.stored + k),
-                ..Default::default()
-            })
-            .collect();
+        let new = unsaved_turns(&self.turns, &self.marks, saved.stored);
         saved
             .store
             .save_turns(&saved.id, &info, saved.stored, &new)?;
@@ -154,17 +144,7 @@ impl Session {
             "tokens_per_s": reply.tokens_per_s,
             "dropped_turns": reply.dropped_turns,
         });
-        let marks = &self.marks;
-        let mut new: Vec<NewTurn<'_>> = self.turns[saved.stored..]
-            .iter()
-            .enumerate()
-            .map(|(k, m)| NewTurn {
-                role: &m.role,
-                text: &m.content,
-                status: turn_status(marks, saved.stored + k),
-                ..Default::default()
-            })
-            .collect();
+        let mut new = unsaved_turns(&self.turns, &self.marks, saved.stored);
         let (user_status, answer_status) = mark_statuses(mark);
         new.push(NewTurn {
             role: "user",
@@ -241,4 +221,18 @@ fn turn_status(marks: &[Mark], i: usize) -> Option<&'static str> {
     } else {
         a
     }
+}
+
+/// The turns from `stored` on, as the store takes them, with their guard marks.
+fn unsaved_turns<'a>(turns: &'a [Message], marks: &[Mark], stored: usize) -> Vec<NewTurn<'a>> {
+    turns[stored..]
+        .iter()
+        .enumerate()
+        .map(|(k, m)| NewTurn {
+            role: &m.role,
+            text: &m.content,
+            status: turn_status(marks, stored + k),
+            ..Default::default()
+        })
+        .collect()
 }
