@@ -6,7 +6,7 @@ use std::io::Write;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use samtal_chat::{special_strings, Message};
-use samtal_generation::{Event, GenerateParams, Pipeline};
+use samtal_generation::{GenerateParams, Pipeline};
 use samtal_tokenizer::Encode;
 
 use crate::args::ModelArgs;
@@ -142,10 +142,7 @@ pub fn run(a: GenerateArgs) -> Result<()> {
             if json {
                 return;
             }
-            let text = match ev {
-                Event::Token { text, .. } | Event::Flush { text } => text,
-                _ => "",
-            };
+            let text = ev.text();
             if !text.is_empty() {
                 if let Err(e) = stdout
                     .write_all(text.as_bytes())

@@ -81,6 +81,15 @@ pub enum Event<'a> {
     Flush { text: &'a str },
 }
 
+impl<'a> Event<'a> {
+    /// The text this event releases (possibly empty).
+    pub fn text(&self) -> &'a str {
+        match *self {
+            Event::Token { text, .. } | Event::Flush { text } => text,
+        }
+    }
+}
+
 /// Where the time went.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Timings {

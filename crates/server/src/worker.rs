@@ -404,25 +404,19 @@ impl Worker {
         };
         let mut ttft = None;
         let out = generator.generate(&mut self.cache, &ids, &params, Some(cancel), &mut |ev| {
-            let text = match ev {
-                Event::Token {
-                    id,
-                    text,
-                    logprob,
-                    top,
-                } => {
-                    ttft.get_or_insert_with(|| t0.elapsed());
-                    if let Some(lp) = logprob {
-                        let e = logprob_entry(&p.tokenizer, id, lp, top);
-                        if tx.send(Out::Logprob(e)).is_err() {
-                            cancel.cancel();
-                        }
+            if let Event::Token {
+                id, logprob, top, ..
+            } = ev
+            {
+                ttft.get_or_insert_with(|| t0.elapsed());
+                if let Some(lp) = logprob {
+                    let e = logprob_entry(&p.tokenizer, id, lp, top);
+                    if tx.send(Out::Logprob(e)).is_err() {
+                        cancel.cancel();
                     }
-                    text
                 }
-                Event::Flush { text } => text,
-                _ => "",
-            };
+            }
+            let text = ev.text();
             if !text.is_empty() && tx.send(Out::Text(text.to_owned())).is_err() {
                 cancel.cancel();
             }

@@ -246,23 +246,20 @@ impl Session {
             if leaked.is_some() {
                 return;
             }
-            let text = match ev {
-                Event::Token {
-                    id,
-                    text,
-                    logprob,
-                    top,
-                } => {
-                    ttft.get_or_insert_with(|| t0.elapsed());
-                    if let Some(logprob) = logprob {
-                        on_event(ChatEvent::Logprob { id, logprob, top });
-                    }
-                    text
+            if let Event::Token {
+                id, logprob, top, ..
+            } = ev
+            {
+                ttft.get_or_insert_with(|| t0.elapsed());
+                if let Some(logprob) = logprob {
+                    on_event(ChatEvent::Logprob { id, logprob, top });
                 }
-                Event::Flush { text } => text,
-                _ => "",
+            }
+            let text = if started {
+                ev.text()
+            } else {
+                ev.text().trim_start()
             };
-            let text = if started { text } else { text.trim_start() };
             if !text.is_empty() {
                 if let Some(l) = &leak_check {
                     answer.push_str(text);
