@@ -84,7 +84,7 @@ pub fn run(a: ServeArgs) -> Result<()> {
             context: a.context,
             store: None,
             model: crate::chat::model_record(&path).ok(),
-            max_conversations: 8,
+            max_conversations: 8 * a.parallel.max(1),
         },
         limits: Limits {
             max_body_bytes: a.max_body,

@@ -6,6 +6,10 @@
 //! A worker keeps its session between requests: a client that resends a growing conversation
 //! gets the cache of its earlier turns back, after the session has checked, token by token,
 //! that the cached ids are a prefix of the new prompt. Nothing else is ever reused.
+//!
+//! Stored conversations (requests with a conversation id) have one session each, shared by the
+//! workers: whichever worker takes a turn of it locks that session, so two requests for one
+//! conversation run one after the other, on the same history and cache.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -117,8 +121,15 @@ pub struct WorkerOptions {
     /// model they are stored with.
     pub store: Option<std::path::PathBuf>,
     pub model: Option<ModelRecord>,
-    /// Conversation sessions a worker keeps in memory (each with its own KV cache).
+    /// Conversation sessions kept in memory (each with its own KV cache), for all workers.
     pub max_conversations: usize,
+}
+
+/// The sessions of stored conversations, most recently used last: one per conversation id, so
+/// that no cache is ever shared between conversations and no conversation has two histories.
+#[derive(Default)]
+struct Conversations {
+    open: Mutex<Vec<(String, Arc<Mutex<Session>>)>>,
 }
 
 impl Pool {
@@ -133,6 +144,7 @@ impl Pool {
         let queued = Arc::new(AtomicUsize::new(0));
         let in_flight = Arc::new(AtomicUsize::new(0));
         let mut threads = Vec::new();
+        let conversations = Arc::new(Conversations::default());
         for k in 0..opts.parallel.max(1) {
             let session_opts = SessionOptions {
                 guard: opts.guard.clone(),
@@ -144,7 +156,7 @@ impl Pool {
             let mut w = Worker {
                 pipeline: pipeline.clone(),
                 opts: opts.clone(),
-                conversations: Vec::new(),
+                conversations: conversations.clone(),
                 session,
                 cache: pipeline.model.lm().new_cache(),
                 cached_ids: Vec::new(),
@@ -216,9 +228,7 @@ impl Pool {
 struct Worker {
     pipeline: Arc<Pipeline>,
     opts: WorkerOptions,
-    /// Sessions of stored conversations, most recently used last: one per conversation id, so
-    /// that no cache is ever shared between conversations.
-    conversations: Vec<(String, Session)>,
+    conversations: Arc<Conversations>,
     session: Session,
     /// The cache and ids of raw completions.
     cache: Cache,
@@ -296,7 +306,8 @@ impl Worker {
     }
 
     /// A turn of stored conversation `id`: its session from memory, else resumed from the
-    /// store, else new.
+    /// store, else new. The session stays locked for the turn: another request for the same
+    /// conversation waits for it.
     fn conversation(
         &mut self,
         id: &str,
@@ -306,9 +317,37 @@ impl Worker {
         cancel: &CancelToken,
         tx: &UnboundedSender<Out>,
     ) -> Result<Summary> {
-        let mut session = match self.conversations.iter().position(|(k, _)| k == id) {
-            Some(i) => self.conversations.remove(i).1,
-            None => self.open_conversation(id)?,
+        let shared = {
+            let mut open = self
+                .conversations
+                .open
+                .lock()
+                .map_err(|_| Error::Internal("the conversation table is poisoned".into()))?;
+            let entry = match open.iter().position(|(k, _)| k == id) {
+                Some(i) => open.remove(i),
+                None => (
+                    id.to_owned(),
+                    Arc::new(Mutex::new(self.open_conversation(id)?)),
+                ),
+            };
+            let shared = entry.1.clone();
+            open.push(entry);
+            if open.len() > self.opts.max_conversations.max(1) {
+                // The least recently used goes; a worker still in a turn of it keeps it alive.
+                open.remove(0);
+            }
+            shared
+        };
+        let mut session = match shared.lock() {
+            Ok(s) => s,
+            Err(poisoned) => {
+                // A turn panicked: its session's state is unknown, so it starts again from
+                // what the store holds.
+                let mut s = poisoned.into_inner();
+                *s = self.open_conversation(id)?;
+                shared.clear_poison();
+                s
+            }
         };
         if let Some(system) = system {
             if session.system() != Some(system.as_str()) {
@@ -316,15 +355,10 @@ impl Worker {
             }
         }
         *session.params_mut() = params;
-        let result = turn(&mut session, &self.pipeline.tokenizer, user, cancel, tx).map(|mut s| {
+        turn(&mut session, &self.pipeline.tokenizer, user, cancel, tx).map(|mut s| {
             s.conversation_id = Some(id.to_owned());
             s
-        });
-        self.conversations.push((id.to_owned(), session));
-        if self.conversations.len() > self.opts.max_conversations.max(1) {
-            self.conversations.remove(0);
-        }
-        result
+        })
     }
 
     fn open_conversation(&self, id: &str) -> Result<Session> {

@@ -32,11 +32,15 @@ fn store_path() -> PathBuf {
 }
 
 fn state(api_key: Option<&str>) -> AppState {
+    state_with(api_key, 1)
+}
+
+fn state_with(api_key: Option<&str>, parallel: usize) -> AppState {
     let config = Config {
         model_id: "tiny".into(),
         api_key: api_key.map(str::to_owned),
         workers: WorkerOptions {
-            parallel: 1,
+            parallel,
             queue: 64,
             guard: GuardOptions::default(),
             context: None,
@@ -213,6 +217,45 @@ async fn conversation_ids_keep_the_history_on_the_server() {
     bad["conversation_id"] = json!("../etc/passwd");
     let (st, _) = post(&s, "/v1/chat/completions", bad).await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
+}
+
+/// Requests for one conversation that reach several workers at once take their turns one after
+/// the other, on one history: every exchange is stored once, in whole, user then assistant.
+#[tokio::test]
+async fn one_conversation_on_several_workers_keeps_one_history() {
+    let s = state_with(None, 3);
+    let turn = |k: usize| json!({"messages": [{"role": "user", "content": format!("Question {k}")}], "max_tokens": 4, "seed": 1, "conversation_id": "conv-par"});
+    let (a, b, c, d, e, f) = tokio::join!(
+        post(&s, "/v1/chat/completions", turn(0)),
+        post(&s, "/v1/chat/completions", turn(1)),
+        post(&s, "/v1/chat/completions", turn(2)),
+        post(&s, "/v1/chat/completions", turn(3)),
+        post(&s, "/v1/chat/completions", turn(4)),
+        post(&s, "/v1/chat/completions", turn(5)),
+    );
+    let mut prompts = Vec::new();
+    for (st, v) in [a, b, c, d, e, f] {
+        assert_eq!(st, StatusCode::OK, "{v}");
+        prompts.push(v["usage"]["prompt_tokens"].as_u64().unwrap());
+    }
+    // Each turn saw the exchanges before it: six different prompt lengths.
+    prompts.sort_unstable();
+    prompts.dedup();
+    assert_eq!(prompts.len(), 6, "{prompts:?}");
+    let store = samtal_chat::store::Store::open(&store_path()).unwrap();
+    let conv = store.load("conv-par").unwrap();
+    assert_eq!(conv.turns.len(), 12);
+    let mut asked: Vec<&str> = Vec::new();
+    for pair in conv.turns.chunks(2) {
+        assert_eq!(
+            (pair[0].role.as_str(), pair[1].role.as_str()),
+            ("user", "assistant")
+        );
+        asked.push(&pair[0].text);
+    }
+    asked.sort_unstable();
+    let want: Vec<String> = (0..6).map(|k| format!("Question {k}")).collect();
+    assert_eq!(asked, want);
 }
 
 #[tokio::test]
