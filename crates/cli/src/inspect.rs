@@ -6,7 +6,16 @@ use samtal_generation::Pipeline;
 
 pub fn run(model: &str, json: bool) -> Result<()> {
     let path = crate::pull::resolve(Some(model))?;
-    let p = Pipeline::load(&path, &LoadOptions::default())?;
+    // f32 precision: nothing is repacked, which inspecting does not need.
+    let opts = LoadOptions {
+        precision: samtal_engine::Precision::F32,
+        ..LoadOptions::default()
+    };
+    let mut p = Pipeline::load(&path, &opts)?;
+    if let Some(k) = crate::pull::known_file(&path) {
+        k.apply(&mut p.defaults);
+    }
+    let sampling = &p.defaults.sampling;
     let cfg = p.model.config();
     let tok = &p.tokenizer;
     let sp = tok.special();
@@ -37,6 +46,14 @@ pub fn run(model: &str, json: bool) -> Result<()> {
         "add_bos": sp.add_bos,
         "end_of_generation": eog,
         "chat_template": p.chat_template().is_some(),
+        "sampling_defaults": {
+            "temperature": shortest(sampling.temperature),
+            "top_k": sampling.top_k,
+            "top_p": shortest(sampling.top_p),
+            "min_p": shortest(sampling.min_p),
+            "repetition_penalty": shortest(sampling.repetition_penalty),
+            "penalty_window": sampling.penalty_window,
+        },
     });
     if json {
         println!("{}", serde_json::to_string_pretty(&info)?);
@@ -48,4 +65,9 @@ pub fn run(model: &str, json: bool) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// An f32 as the f64 of its shortest decimal (0.2, not 0.20000000298023224).
+fn shortest(x: f32) -> f64 {
+    x.to_string().parse().unwrap_or(f64::from(x))
 }

@@ -142,6 +142,9 @@ fn inspect_describes_the_model() {
     assert_eq!(v["format"], "gguf");
     assert!(v["tensor_types"]["q4_1"].as_u64().unwrap() > 0);
     assert!(v["parameters"].as_u64().unwrap() > 0);
+    // A file that declares no sampling keeps samtal's defaults (llama.cpp's).
+    assert_eq!(v["sampling_defaults"]["temperature"], 0.8);
+    assert_eq!(v["sampling_defaults"]["top_k"], 40);
 }
 
 #[test]
