@@ -130,7 +130,7 @@ impl std::str::FromStr for DType {
 /// How activations meet quantized weights, chosen when a model is loaded.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Precision {
-    /// Weights of every quantized type but Q2_K are repacked ([`kernels::packed`]) and activations quantized to 8 bits
+    /// Weights of every quantized type are repacked ([`kernels::packed`]) and activations quantized to 8 bits
     /// per 32-element block, llama.cpp's arithmetic: integer dot products, the fastest path.
     #[default]
     Q8,

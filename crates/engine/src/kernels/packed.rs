@@ -7,15 +7,16 @@
 //! Layout, per group of 8 rows (the last group padded with zero rows) and per 32-column block:
 //! the head (the 8 scales `d` as f16, for Q4_1 then the 8 minimums `m` as f16; for Q4_K and Q5_K
 //! the 8 scales and the 8 minimums as f32; for Q6_K the 8 scales of columns 0..16, then the 8 of
-//! columns 16..32, as f32), then the quants in 32-byte chunks; lane `r` (bytes `4r..4r+4`) of
-//! chunk `c` holds bytes `4c..4c+4` of row `r`'s block quants. For 4-bit layouts those bytes
-//! carry elements `4c..4c+4` in their low nibbles and `16+4c..` in the high ones; for 8-bit
-//! ones elements `4c..4c+4`.
+//! columns 16..32, as f32, and for Q2_K then the minimums likewise), then the quants in 32-byte
+//! chunks; lane `r` (bytes `4r..4r+4`) of chunk `c` holds bytes `4c..4c+4` of row `r`'s block
+//! quants. For 4-bit layouts those bytes carry elements `4c..4c+4` in their low nibbles and
+//! `16+4c..` in the high ones; for 8-bit ones elements `4c..4c+4`.
 //!
 //! The block product follows [`super::q8`]: exact integer sums, then per row and block
 //! `acc = fma(d_w·d_x, Σ, acc)` (Q4_0: `Σ q_w·q_x − 8·Σ q_x`; Q4_1, Q4_K and Q5_K add
-//! `fma(m, s_x, acc)`; Q6_K sums columns 0..16 and 16..32 apart, one fma each). The scalar path
-//! does the same operations in the same order, so both paths give identical bits.
+//! `fma(m, s_x, acc)`; Q6_K and Q2_K sum columns 0..16 and 16..32 apart, one fma each, and Q2_K
+//! adds `fma(m, d_x·Σq_x, acc)` for each half). The scalar path does the same operations in the
+//! same order, so both paths give identical bits.
 
 use rayon::prelude::*;
 use samtal_gguf::GgmlType;
@@ -40,15 +41,15 @@ pub const Q4_K: u8 = 3;
 pub const Q6_K: u8 = 4;
 /// Q5_K's and Q5_1's values: 8-bit quants (0..32) with an f32 scale and minimum per 32 columns.
 pub const Q5_K: u8 = 5;
+/// Q2_K's values: 8-bit quants (0..4) with an f32 scale and minimum per 16 columns.
+pub const Q2_K: u8 = 6;
 
 /// The tag of the layout a type is packed into. Every conversion is exact:
 /// - Q5_0 is packed as Q8_0: its 5-bit quants minus 16 are 8-bit integers under the same scale,
 ///   so the products equal llama.cpp's Q5_0 ones;
 /// - the K-quants' sub-block scales and minimums (an f16 times a small integer) are exact in f32
-///   (see `dequant::IntBlock`): Q4_K keeps its 4-bit quants, Q3_K and Q6_K (scales per 16) and
-///   Q5_K and Q5_1 (scale and minimum per 32) take 8-bit ones.
-///
-/// Q2_K, with a minimum per 16 columns, has no packed layout.
+///   (see `dequant::IntBlock`): Q4_K keeps its 4-bit quants; Q3_K and Q6_K (scales per 16), Q5_K
+///   and Q5_1 (scale and minimum per 32) and Q2_K (scale and minimum per 16) take 8-bit ones.
 pub fn tag(ty: GgmlType) -> Option<u8> {
     match ty {
         GgmlType::Q4_0 => Some(Q4_0),
@@ -57,6 +58,7 @@ pub fn tag(ty: GgmlType) -> Option<u8> {
         GgmlType::Q4K => Some(Q4_K),
         GgmlType::Q3K | GgmlType::Q6K => Some(Q6_K),
         GgmlType::Q5K | GgmlType::Q5_1 => Some(Q5_K),
+        GgmlType::Q2K => Some(Q2_K),
         _ => None,
     }
 }
@@ -76,28 +78,34 @@ fn q5_0_as_q8_0(blk: &[u8], out: &mut [u8; 34]) {
 
 /// Bytes of the scales (and minimums) of one group-block: 8 f16 `d` (and 8 f16 `m` for Q4_1);
 /// for Q4_K and Q5_K 8 f32 `d` and 8 f32 `m`; for Q6_K 8 f32 scales of columns 0..16, then 8 of
-/// columns 16..32.
+/// columns 16..32; for Q2_K those, then the minimums of columns 0..16 and of 16..32.
 const fn head_bytes(tag: u8) -> usize {
     match tag {
         Q4_1 => 32,
         Q4_K | Q5_K | Q6_K => 64,
+        Q2_K => 128,
         _ => 16,
     }
 }
 
 /// Whether a layout's scales (and minimums) are f32 (else f16).
 const fn f32_head(tag: u8) -> bool {
-    matches!(tag, Q4_K | Q5_K | Q6_K)
+    matches!(tag, Q4_K | Q5_K | Q6_K | Q2_K)
 }
 
-/// Whether a layout has a minimum per row and block (`fma(m, s_x, acc)`).
+/// Whether a layout has a minimum per row and 32 columns (`fma(m, s_x, acc)`).
 const fn has_min(tag: u8) -> bool {
     matches!(tag, Q4_1 | Q4_K | Q5_K)
 }
 
+/// Whether a layout scales columns 0..16 and 16..32 of a block apart.
+const fn halves(tag: u8) -> bool {
+    matches!(tag, Q6_K | Q2_K)
+}
+
 /// Whether a layout holds 8-bit quants (else two 4-bit quants per byte).
 const fn eight_bit(tag: u8) -> bool {
-    matches!(tag, Q8_0 | Q6_K | Q5_K)
+    matches!(tag, Q8_0 | Q6_K | Q5_K | Q2_K)
 }
 
 /// Bytes of the quants of one group-block.
@@ -190,10 +198,14 @@ fn put_ints(t: u8, ib: &IntBlock, j: usize, r: usize, gb: &mut [u8]) {
     let (head, quants) = gb.split_at_mut(head_bytes(t));
     let q = &ib.q[QK * j..QK * (j + 1)];
     let mut put_f32 = |at: usize, v: f32| head[at..at + 4].copy_from_slice(&v.to_le_bytes());
-    if t == Q6_K {
-        // Sub-blocks of 16: the scale of columns 0..16, then of 16..32.
+    if halves(t) {
+        // Sub-blocks of 16: the scale of columns 0..16, then of 16..32 (then the minimums).
         put_f32(4 * r, ib.scale[2 * j]);
         put_f32(32 + 4 * r, ib.scale[2 * j + 1]);
+        if t == Q2_K {
+            put_f32(64 + 4 * r, ib.min[2 * j]);
+            put_f32(96 + 4 * r, ib.min[2 * j + 1]);
+        }
     } else {
         put_f32(4 * r, ib.scale[j]);
         put_f32(32 + 4 * r, ib.min[j]);
@@ -229,6 +241,10 @@ pub fn row(ty: GgmlType, data: &[u8], cols: usize, r: usize, out: &mut [f32]) {
                 let q = (quants[(e / 4) * 32 + 4 * lane + e % 4] as i8) as f32;
                 match t {
                     Q6_K => f32_at(gb, 32 * (e / 16) + 4 * lane) * q,
+                    Q2_K => {
+                        let h = 32 * (e / 16) + 4 * lane;
+                        f32_at(gb, h) * q + f32_at(gb, 64 + h)
+                    }
                     Q5_K => f32_at(gb, 4 * lane) * q + f32_at(gb, 32 + 4 * lane),
                     _ => f16_at(gb, 2 * lane) * q,
                 }
@@ -278,9 +294,14 @@ pub fn group_scalar<const TY: u8, const RX: usize>(
                         let q = quants[(e / 4) * 32 + 4 * r + e % 4] as i8;
                         sumi[e / 16] += q as i32 * xq[e] as i32;
                     }
-                    if TY == Q6_K {
+                    if halves(TY) {
                         *a = (f32_at(gb, 4 * r) * x.d[b]).mul_add(sumi[0] as f32, *a);
                         *a = (f32_at(gb, 32 + 4 * r) * x.d[b]).mul_add(sumi[1] as f32, *a);
+                        if TY == Q2_K {
+                            let (lo, hi) = (x.sh[b], x.sq[b] - x.sh[b]);
+                            *a = f32_at(gb, 64 + 4 * r).mul_add(x.d[b] * lo as f32, *a);
+                            *a = f32_at(gb, 96 + 4 * r).mul_add(x.d[b] * hi as f32, *a);
+                        }
                         continue;
                     }
                     let sumi = sumi[0] + sumi[1];
@@ -368,7 +389,7 @@ pub unsafe fn group_avx2<const TY: u8, const RX: usize>(
                         // |q| · (x · sign q) fills 16-bit lanes, so each is widened at once.
                         let p = _mm256_maddubs_epi16(aq, _mm256_sign_epi8(word(k, c), q));
                         let p = _mm256_madd_epi16(p, ones);
-                        if TY == Q6_K && c >= 4 {
+                        if halves(TY) && c >= 4 {
                             sum_hi[k] = _mm256_add_epi32(sum_hi[k], p);
                         } else {
                             sum[k] = _mm256_add_epi32(sum[k], p);
@@ -400,17 +421,27 @@ pub unsafe fn group_avx2<const TY: u8, const RX: usize>(
             }
             let m = match TY {
                 Q4_1 => _mm256_cvtph_ps(_mm_loadu_si128(gb.add(16).cast())),
-                Q4_K | Q5_K | Q6_K => _mm256_loadu_ps(gb.add(32).cast()),
+                Q4_K | Q5_K | Q6_K | Q2_K => _mm256_loadu_ps(gb.add(32).cast()),
                 _ => _mm256_setzero_ps(),
             };
             for k in 0..RX {
                 let xd = _mm256_set1_ps(*xs[k].d.get_unchecked(b));
                 let scale = _mm256_mul_ps(d, xd);
                 acc[k] = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(sum[k]), acc[k]);
-                if TY == Q6_K {
+                if halves(TY) {
                     // `m` holds the scales of columns 16..32.
                     let scale = _mm256_mul_ps(m, xd);
                     acc[k] = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(sum_hi[k]), acc[k]);
+                }
+                if TY == Q2_K {
+                    let x = &xs[k];
+                    let (lo, hi) = (*x.sh.get_unchecked(b), *x.sq.get_unchecked(b));
+                    let (lo, hi) = (lo, hi - lo);
+                    let d = *x.d.get_unchecked(b);
+                    let m_lo = _mm256_loadu_ps(gb.add(64).cast());
+                    let m_hi = _mm256_loadu_ps(gb.add(96).cast());
+                    acc[k] = _mm256_fmadd_ps(m_lo, _mm256_set1_ps(d * lo as f32), acc[k]);
+                    acc[k] = _mm256_fmadd_ps(m_hi, _mm256_set1_ps(d * hi as f32), acc[k]);
                 }
                 if has_min(TY) {
                     acc[k] = _mm256_fmadd_ps(m, _mm256_set1_ps(*xs[k].s.get_unchecked(b)), acc[k]);
@@ -444,6 +475,7 @@ pub fn rows(
         Some(Q4_K) => rows_typed::<Q4_K>(data, cols, a, r0, out, simd),
         Some(Q6_K) => rows_typed::<Q6_K>(data, cols, a, r0, out, simd),
         Some(Q5_K) => rows_typed::<Q5_K>(data, cols, a, r0, out, simd),
+        Some(Q2_K) => rows_typed::<Q2_K>(data, cols, a, r0, out, simd),
         _ => {}
     }
 }
@@ -527,6 +559,11 @@ mod tests {
                             out.extend(dmin);
                             out.extend(bytes(ty.block_bytes() - 4, seed));
                         }
+                        GgmlType::Q2K => {
+                            out.extend(bytes(80, seed));
+                            out.extend(d);
+                            out.extend(dmin);
+                        }
                         _ => {
                             out.extend(bytes(ty.block_bytes() - 2, seed));
                             out.extend(d);
@@ -567,6 +604,7 @@ mod tests {
             GgmlType::Q5_0,
             GgmlType::Q8_0,
             GgmlType::Q5_1,
+            GgmlType::Q2K,
             GgmlType::Q3K,
             GgmlType::Q4K,
             GgmlType::Q5K,

@@ -16,6 +16,7 @@ pub struct Q8Acts {
     d: Vec<f32>,
     s: Vec<f32>,
     sq: Vec<i32>,
+    sh: Vec<i32>,
     cols: usize,
 }
 
@@ -26,6 +27,8 @@ pub struct Q8Row<'a> {
     pub d: &'a [f32],
     pub s: &'a [f32],
     pub sq: &'a [i32],
+    /// Σq over the first 16 elements of each block (for weights with minimums per 16 columns).
+    pub sh: &'a [i32],
 }
 
 impl Q8Acts {
@@ -38,6 +41,7 @@ impl Q8Acts {
             d: vec![0.0; nb],
             s: vec![0.0; nb],
             sq: vec![0; nb],
+            sh: vec![0; nb],
             cols,
         };
         for (b, x) in xs.chunks_exact(QK).enumerate() {
@@ -57,6 +61,7 @@ impl Q8Acts {
             a.d[b] = f16_round(d);
             a.s[b] = f16_round(d * sum as f32);
             a.sq[b] = sum;
+            a.sh[b] = q[..QK / 2].iter().map(|&v| v as i32).sum();
         }
         a
     }
@@ -72,6 +77,7 @@ impl Q8Acts {
             d: &self.d[t * nb..(t + 1) * nb],
             s: &self.s[t * nb..(t + 1) * nb],
             sq: &self.sq[t * nb..(t + 1) * nb],
+            sh: &self.sh[t * nb..(t + 1) * nb],
         }
     }
 }

@@ -82,7 +82,7 @@ enum Outputs {
 }
 
 /// Prepares a model's linear layers for its precision: for 8-bit products, every weight of a type
-/// with a packed layout (every quantized type but Q2_K) is repacked (together, into one block, cached on disk when `opts` names a
+/// with a packed layout (every quantized type) is repacked (together, into one block, cached on disk when `opts` names a
 /// directory). Returns the tensor the embedding should read: the head's (possibly repacked)
 /// copy when the two are tied, so the file's pages are not kept mapped as well.
 pub(crate) fn prepare(

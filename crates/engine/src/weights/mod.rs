@@ -122,7 +122,7 @@ impl Tensor {
     }
 
     /// Repacks every matrix among `tensors` whose type has a packed layout (every quantized
-    /// type but Q2_K) for 8-bit products (see
+    /// type) for 8-bit products (see
     /// [`crate::kernels::packed`]) into one block of memory, asked for in huge pages: a model's
     /// worth of page faults would otherwise cost as much as the repacking, and every token
     /// streams through all of it. The memory-mapped bytes they came from are released from
