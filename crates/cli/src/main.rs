@@ -8,7 +8,6 @@ mod guard;
 mod history;
 mod inspect;
 mod pull;
-mod repl;
 mod serve;
 mod template;
 

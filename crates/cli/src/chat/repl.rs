@@ -13,7 +13,7 @@ use samtal_chat::store::{self, Store};
 use samtal_chat::{CancelToken, ChatEvent, FinishReason, Reply, Session};
 use samtal_generation::Pipeline;
 
-use crate::chat::{model_record, note_dropped, note_guard, note_withheld, print_json, save};
+use super::report::{model_record, note_dropped, note_guard, note_withheld, print_json, save};
 
 const HELP: &str = "\
 Type a message and press Enter; end a line with \\ to continue the message on the next line.

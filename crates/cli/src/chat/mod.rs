@@ -3,7 +3,7 @@
 //! When stdin is not a terminal each input line is one user message and each answer is one
 //! output line: line breaks inside an answer are written as spaces (`--json` keeps the text
 //! exact), so that answer k is always line k. With `--json` each turn is one JSON object (see
-//! [`TurnJson`]). On a terminal it is the REPL of [`crate::repl`].
+//! `report::TurnJson`). On a terminal it is the REPL of `repl`.
 //!
 //! Conversations are saved in the conversation store (see [`samtal_chat::store`]) as each
 //! exchange completes, unless `--no-save`; `--resume [ID]` continues one.
@@ -15,14 +15,18 @@ use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use samtal_chat::store::{self, Store};
 use samtal_chat::{
-    chat_params, ChatEvent, ContextPolicy, FormatChoice, GuardOptions, GuardReport, ModelRecord,
-    Reply, Session, SessionOptions, Verdict,
+    chat_params, ChatEvent, ContextPolicy, FormatChoice, GuardOptions, Session, SessionOptions,
 };
 use samtal_generation::Pipeline;
-use serde::Serialize;
 
 use crate::args::ModelArgs;
 use crate::generate::SamplingArgs;
+
+mod repl;
+mod report;
+
+pub(crate) use report::model_record;
+use report::{note_dropped, note_guard, note_withheld, print_json};
 
 #[derive(Args, Debug)]
 pub struct ChatArgs {
@@ -95,22 +99,6 @@ pub enum PolicyArg {
     Error,
 }
 
-/// The per-turn object of `--json`; acceptance scripts read it, so its fields stay as they are
-/// (`guard`, the guard's verdict or null with the guard off, was added after them).
-#[derive(Serialize, Debug)]
-struct TurnJson<'a> {
-    turn: usize,
-    text: &'a str,
-    finish_reason: &'static str,
-    prompt_tokens: usize,
-    prefill_tokens: usize,
-    ttft_ms: f64,
-    tokens_per_s: f64,
-    dropped_turns: usize,
-    conversation_id: &'a str,
-    guard: Option<&'a GuardReport>,
-}
-
 /// An answer on one line: each line break (`\r\n`, `\n` or `\r`) becomes a space.
 fn one_line(text: &str) -> String {
     text.replace("\r\n", " ").replace(['\n', '\r'], " ")
@@ -132,7 +120,7 @@ pub fn run(a: ChatArgs) -> Result<()> {
         .conversation_id()
         .map_or_else(store::new_id, str::to_owned);
     if std::io::stdin().is_terminal() {
-        crate::repl::Repl {
+        repl::Repl {
             session,
             pipeline,
             model_path: path,
@@ -153,16 +141,6 @@ struct Started {
     json: bool,
     pipeline: Arc<Pipeline>,
     path: std::path::PathBuf,
-}
-
-/// What the store records about the model at `path`.
-pub(crate) fn model_record(path: &std::path::Path) -> Result<ModelRecord> {
-    // Absolute, so that `--resume` finds the model from any working directory.
-    let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
-    Ok(ModelRecord {
-        path: path.display().to_string(),
-        fingerprint: store::fingerprint(&path)?,
-    })
 }
 
 /// A new conversation, saved unless `--no-save`.
@@ -242,71 +220,6 @@ fn resume(a: ChatArgs, id: &str) -> Result<Started> {
     })
 }
 
-/// A notice on stderr, yellow on a terminal.
-fn warn(msg: &str) {
-    if std::io::stderr().is_terminal() {
-        eprintln!("\x1b[33m{msg}\x1b[0m");
-    } else {
-        eprintln!("{msg}");
-    }
-}
-
-/// The guard's verdict on a message, when it flagged or blocked it.
-pub(crate) fn note_guard(r: &GuardReport) {
-    let what = match r.verdict {
-        Verdict::Allow => return,
-        Verdict::Flag => {
-            "flagged as a possible prompt injection; the model sees it marked as untrusted"
-        }
-        Verdict::Block => "blocked as a prompt injection; it did not reach the model",
-    };
-    let why = if r.reasons.is_empty() {
-        String::new()
-    } else {
-        format!(": {}", r.reasons.join(", "))
-    };
-    warn(&format!(
-        "[guard: message {what} (score {:.2}{why})]",
-        r.score
-    ));
-}
-
-/// The note shown when an answer was withheld.
-pub(crate) fn note_withheld() {
-    warn("[guard: the answer repeated the hidden persona and was withheld]");
-}
-
-/// A note about dropped exchanges, on stderr (dimmed on a terminal).
-pub(crate) fn note_dropped(turns: usize, tokens: usize) {
-    let msg = format!(
-        "[dropped the oldest {turns} exchange{} ({tokens} tokens) to fit the context]",
-        if turns == 1 { "" } else { "s" }
-    );
-    if std::io::stderr().is_terminal() {
-        eprintln!("\x1b[2m{msg}\x1b[0m");
-    } else {
-        eprintln!("{msg}");
-    }
-}
-
-pub(crate) fn print_json(out: &mut impl Write, turn: usize, r: &Reply, id: &str) -> Result<()> {
-    let obj = TurnJson {
-        turn,
-        text: &r.text,
-        finish_reason: r.finish_reason.as_str(),
-        prompt_tokens: r.prompt_tokens,
-        prefill_tokens: r.prefill_tokens,
-        ttft_ms: r.ttft_ms,
-        tokens_per_s: r.tokens_per_s,
-        dropped_turns: r.dropped_turns,
-        conversation_id: id,
-        guard: r.guard.as_ref(),
-    };
-    writeln!(out, "{}", serde_json::to_string(&obj)?)?;
-    out.flush()?;
-    Ok(())
-}
-
 /// Non-interactive: one message per input line, one answer (or JSON object) per output line.
 fn batch(session: &mut Session, id: &str, json: bool) -> Result<()> {
     let mut out = std::io::stdout().lock();
@@ -344,12 +257,4 @@ fn batch(session: &mut Session, id: &str, json: bool) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// Writes an undo, reset or persona change to the store; a failure is reported, and the
-/// conversation goes on in memory.
-pub(crate) fn save(session: &mut Session) {
-    if let Err(e) = session.save() {
-        eprintln!("error: the change was not saved: {e}");
-    }
 }
