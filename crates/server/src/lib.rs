@@ -86,7 +86,9 @@ impl AppState {
 
     /// Starts the workers on `pipeline`.
     pub fn load(&self, pipeline: Arc<Pipeline>) -> Result<()> {
-        let pool = Pool::start(pipeline.clone(), &self.config.workers, self.metrics.clone())?;
+        let metrics = self.metrics.clone();
+        let on_done: worker::OnDone = Arc::new(move |s| metrics.record_generation(s));
+        let pool = Pool::start(pipeline.clone(), &self.config.workers, on_done)?;
         self.loaded
             .set(Loaded { pipeline, pool })
             .map_err(|_| Error::Internal("the model was loaded twice".into()))

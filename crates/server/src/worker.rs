@@ -28,7 +28,6 @@ use samtal_tokenizer::Encode;
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::error::{Error, Result};
-use crate::metrics::Metrics;
 
 /// What to generate.
 #[derive(Debug)]
@@ -132,12 +131,11 @@ struct Conversations {
     open: Mutex<Vec<(String, Arc<Mutex<Session>>)>>,
 }
 
+/// Told of every generation a worker finishes (the server's metrics).
+pub type OnDone = Arc<dyn Fn(&Summary) + Send + Sync>;
+
 impl Pool {
-    pub fn start(
-        pipeline: Arc<Pipeline>,
-        opts: &WorkerOptions,
-        metrics: Arc<Metrics>,
-    ) -> Result<Self> {
+    pub fn start(pipeline: Arc<Pipeline>, opts: &WorkerOptions, on_done: OnDone) -> Result<Self> {
         let limit = opts.parallel.max(1) + opts.queue;
         let (tx, rx) = sync_channel::<Request>(limit);
         let rx = Arc::new(Mutex::new(rx));
@@ -160,7 +158,7 @@ impl Pool {
                 session,
                 cache: pipeline.model.lm().new_cache(),
                 cached_ids: Vec::new(),
-                metrics: metrics.clone(),
+                on_done: on_done.clone(),
             };
             let (rx, queued, in_flight) = (rx.clone(), queued.clone(), in_flight.clone());
             let handle = std::thread::Builder::new()
@@ -233,7 +231,7 @@ struct Worker {
     /// The cache and ids of raw completions.
     cache: Cache,
     cached_ids: Vec<u32>,
-    metrics: Arc<Metrics>,
+    on_done: OnDone,
 }
 
 impl Worker {
@@ -273,7 +271,7 @@ impl Worker {
             }));
             let out = match result {
                 Ok(Ok(summary)) => {
-                    self.metrics.record_generation(&summary);
+                    (self.on_done)(&summary);
                     Out::Done(summary)
                 }
                 Ok(Err(e)) => Out::Failed(e),
