@@ -67,6 +67,10 @@ pub struct Sampling {
     pub top_logprobs: Option<u64>,
     pub n: Option<u64>,
     pub response_format: Option<Value>,
+    /// Function calling is not supported: a request that offers tools is refused (as Ollama
+    /// refuses it for a model without tool support), not answered as if they were absent.
+    pub tools: Option<Value>,
+    pub tool_choice: Option<Value>,
     #[serde(default)]
     pub stream: bool,
     #[serde(default)]
@@ -213,6 +217,24 @@ pub fn conversation_id(id: &str) -> Result<String> {
 /// Generation settings from a request's sampling fields, on top of `base`.
 pub fn params(s: &Sampling, base: &GenerateParams, limits: &Limits) -> Result<GenerateParams> {
     let mut p = base.clone();
+    let offers_tools = s
+        .tools
+        .as_ref()
+        .is_some_and(|t| !t.is_null() && t.as_array().is_none_or(|a| !a.is_empty()));
+    if offers_tools {
+        return Err(Error::bad(
+            "tools (function calling) are not supported by this server",
+            Some("tools"),
+        ));
+    }
+    if let Some(c) = &s.tool_choice {
+        if !(c.is_null() || c == "none" || c == "auto") {
+            return Err(Error::bad(
+                "tool_choice: no tools are supported, so only \"none\" or \"auto\"",
+                Some("tool_choice"),
+            ));
+        }
+    }
     if let Some(n) = s.n {
         if n != 1 {
             return Err(Error::bad("only n = 1 is supported", Some("n")));

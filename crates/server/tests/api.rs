@@ -466,6 +466,8 @@ async fn hostile_requests_get_clean_errors() {
         json!({"messages": [{"role": "user", "content": "hi"}], "stop": vec!["x"; 10_000]}).to_string().into_bytes(),
         json!({"messages": [{"role": "user", "content": "hi"}], "stop": ["x".repeat(10_000)]}).to_string().into_bytes(),
         json!({"messages": [{"role": "user", "content": "hi"}], "n": 3}).to_string().into_bytes(),
+        json!({"messages": [{"role": "user", "content": "hi"}], "tools": [{"type": "function", "function": {"name": "f", "parameters": {}}}]}).to_string().into_bytes(),
+        json!({"messages": [{"role": "user", "content": "hi"}], "tool_choice": "required"}).to_string().into_bytes(),
         json!({"messages": [{"role": "user", "content": "hi"}], "response_format": {"type": "json_object"}}).to_string().into_bytes(),
         json!({"messages": [{"role": "user", "content": "hi"}], "logprobs": true, "top_logprobs": 50}).to_string().into_bytes(),
         json!({"messages": [{"role": "assistant", "content": "hi"}]}).to_string().into_bytes(),
