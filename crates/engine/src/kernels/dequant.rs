@@ -227,7 +227,7 @@ fn q3_k(b: &[u8], ib: &mut IntBlock) {
 /// The 6-bit scale and min of sub-block `j` in Q4_K/Q5_K's 12-byte packing (ggml's
 /// `get_scale_min_k4`).
 #[inline]
-fn scale_min_k4(j: usize, q: &[u8]) -> (u8, u8) {
+pub(super) fn scale_min_k4(j: usize, q: &[u8]) -> (u8, u8) {
     if j < 4 {
         (q[j] & 63, q[j + 4] & 63)
     } else {

@@ -21,21 +21,22 @@
 use rayon::prelude::*;
 use samtal_gguf::GgmlType;
 
-use super::dequant::{int_block, IntBlock};
+use super::dequant::{int_block, scale_min_k4, IntBlock};
 use super::q8::{Q8Acts, Q8Row};
 
 /// Rows per group.
 pub const ROWS: usize = 8;
 
 /// Names this layout in packed-weights cache files; change it whenever the layout changes.
-pub const FORMAT: &str = "samtal-packed-8x4-v1";
+pub const FORMAT: &str = "samtal-packed-8x4-v2";
 const QK: usize = 32;
 
 /// Type tags for the monomorphised kernels.
 pub const Q4_0: u8 = 0;
 pub const Q4_1: u8 = 1;
 pub const Q8_0: u8 = 2;
-/// Q4_K's sub-blocks: 4-bit quants with an f32 scale and minimum per 32 columns.
+/// Q4_K's sub-blocks: 4-bit quants with the super-block's f16 `d` and `dmin` (once per 256
+/// columns, after the group-blocks) and the 6-bit scale and minimum of each 32 columns as bytes.
 pub const Q4_K: u8 = 3;
 /// Q6_K's and Q3_K's values: 8-bit quants with an f32 scale per 16 columns.
 pub const Q6_K: u8 = 4;
@@ -77,20 +78,32 @@ fn q5_0_as_q8_0(blk: &[u8], out: &mut [u8; 34]) {
 }
 
 /// Bytes of the scales (and minimums) of one group-block: 8 f16 `d` (and 8 f16 `m` for Q4_1);
-/// for Q4_K and Q5_K 8 f32 `d` and 8 f32 `m`; for Q6_K 8 f32 scales of columns 0..16, then 8 of
-/// columns 16..32; for Q2_K those, then the minimums of columns 0..16 and of 16..32.
+/// for Q4_K the 8 sub-block scales and the 8 minimums as bytes; for Q5_K 8 f32 `d` and 8 f32
+/// `m`; for Q6_K 8 f32 scales of columns 0..16, then 8 of columns 16..32; for Q2_K those, then
+/// the minimums of columns 0..16 and of 16..32.
 const fn head_bytes(tag: u8) -> usize {
     match tag {
         Q4_1 => 32,
-        Q4_K | Q5_K | Q6_K => 64,
+        Q4_K => 16,
+        Q5_K | Q6_K => 64,
         Q2_K => 128,
         _ => 16,
     }
 }
 
-/// Whether a layout's scales (and minimums) are f32 (else f16).
+/// Bytes of a super-block header (Q4_K: the 8 rows' f16 `d`, then their f16 `dmin`), one per 256
+/// columns after a group's group-blocks.
+const fn header_bytes(tag: u8) -> usize {
+    if tag == Q4_K {
+        32
+    } else {
+        0
+    }
+}
+
+/// Whether a layout's scales (and minimums) are f32 (else f16, or for Q4_K computed).
 const fn f32_head(tag: u8) -> bool {
-    matches!(tag, Q4_K | Q5_K | Q6_K | Q2_K)
+    matches!(tag, Q5_K | Q6_K | Q2_K)
 }
 
 /// Whether a layout has a minimum per row and 32 columns (`fma(m, s_x, acc)`).
@@ -124,7 +137,22 @@ const fn group_block_bytes(tag: u8) -> usize {
 
 /// Bytes of one group (8 rows × `cols`).
 pub fn group_bytes(ty: GgmlType, cols: usize) -> usize {
-    tag(ty).map_or(0, |t| cols / QK * group_block_bytes(t))
+    tag(ty).map_or(0, |t| group_size(t, cols))
+}
+
+/// Bytes of one group of layout `t`: its group-blocks, then its super-block headers.
+const fn group_size(t: u8, cols: usize) -> usize {
+    cols / QK * group_block_bytes(t) + cols / 256 * header_bytes(t)
+}
+
+/// Q4_K's scale and minimum of lane `lane` in group-block `b` of `group` (with `nb` blocks).
+#[inline]
+fn q4_k_scales(group: &[u8], nb: usize, b: usize, lane: usize) -> (f32, f32) {
+    let gb = &group[b * group_block_bytes(Q4_K)..];
+    let hdr = &group[nb * group_block_bytes(Q4_K) + b / 8 * header_bytes(Q4_K)..];
+    let d = f16_at(hdr, 2 * lane) * gb[lane] as f32;
+    let m = -(f16_at(hdr, 16 + 2 * lane) * gb[8 + lane] as f32);
+    (d, m)
 }
 
 /// Bytes of a packed `(rows, cols)` matrix (rows rounded up to a whole group).
@@ -148,9 +176,10 @@ pub fn pack_into(ty: GgmlType, data: &[u8], rows: usize, cols: usize, out: &mut 
     let (bl, bb) = (ty.block_len(), ty.block_bytes());
     let row_bytes = cols / bl * bb;
     let gbb = group_block_bytes(t);
-    out.par_chunks_exact_mut(nb * gbb)
+    out.par_chunks_exact_mut(group_size(t, cols))
         .enumerate()
         .for_each(|(g, dst)| {
+            let (dst, headers) = dst.split_at_mut(nb * gbb);
             let present = ROWS.min(rows - g * ROWS);
             let src = &data[g * ROWS * row_bytes..(g * ROWS + present) * row_bytes];
             let mut ib = IntBlock::default();
@@ -167,6 +196,19 @@ pub fn pack_into(ty: GgmlType, data: &[u8], rows: usize, cols: usize, out: &mut 
                             let mut q8 = [0u8; 34];
                             q5_0_as_q8_0(blk, &mut q8);
                             put_verbatim(t, &q8, r, &mut dst[gb(0)]);
+                        }
+                        GgmlType::Q4K => {
+                            // The header: this row's d and dmin as they are.
+                            let hdr = &mut headers[sb * header_bytes(t)..];
+                            hdr[2 * r..2 * r + 2].copy_from_slice(&blk[..2]);
+                            hdr[16 + 2 * r..16 + 2 * r + 2].copy_from_slice(&blk[2..4]);
+                            int_block(ty, blk, &mut ib);
+                            for j in 0..8 {
+                                let gb = &mut dst[gb(j)];
+                                let (sc, m) = scale_min_k4(j, &blk[4..16]);
+                                (gb[r], gb[8 + r]) = (sc, m);
+                                put_quants(t, &ib, j, r, gb);
+                            }
                         }
                         _ => {
                             int_block(ty, blk, &mut ib);
@@ -195,8 +237,7 @@ fn put_verbatim(t: u8, blk: &[u8], r: usize, gb: &mut [u8]) {
 
 /// Lane `r` of a group-block from columns `32j..32j+32` of a block in integer form.
 fn put_ints(t: u8, ib: &IntBlock, j: usize, r: usize, gb: &mut [u8]) {
-    let (head, quants) = gb.split_at_mut(head_bytes(t));
-    let q = &ib.q[QK * j..QK * (j + 1)];
+    let head = &mut gb[..head_bytes(t)];
     let mut put_f32 = |at: usize, v: f32| head[at..at + 4].copy_from_slice(&v.to_le_bytes());
     if halves(t) {
         // Sub-blocks of 16: the scale of columns 0..16, then of 16..32 (then the minimums).
@@ -210,6 +251,13 @@ fn put_ints(t: u8, ib: &IntBlock, j: usize, r: usize, gb: &mut [u8]) {
         put_f32(4 * r, ib.scale[j]);
         put_f32(32 + 4 * r, ib.min[j]);
     }
+    put_quants(t, ib, j, r, gb);
+}
+
+/// Lane `r` of a group-block's quants from columns `32j..32j+32` of a block in integer form.
+fn put_quants(t: u8, ib: &IntBlock, j: usize, r: usize, gb: &mut [u8]) {
+    let quants = &mut gb[head_bytes(t)..];
+    let q = &ib.q[QK * j..QK * (j + 1)];
     if eight_bit(t) {
         let bytes: [u8; QK] = std::array::from_fn(|l| q[l] as u8);
         interleave(&bytes, r, quants);
@@ -234,7 +282,12 @@ pub fn row(ty: GgmlType, data: &[u8], cols: usize, r: usize, out: &mut [f32]) {
     let (g, lane) = (r / ROWS, r % ROWS);
     let gbb = group_block_bytes(t);
     let group = &data[g * group_bytes(ty, cols)..(g + 1) * group_bytes(ty, cols)];
-    for (gb, o) in group.chunks_exact(gbb).zip(out.chunks_exact_mut(QK)) {
+    let nb = cols / QK;
+    for (b, (gb, o)) in group[..nb * gbb]
+        .chunks_exact(gbb)
+        .zip(out.chunks_exact_mut(QK))
+        .enumerate()
+    {
         let quants = &gb[head_bytes(t)..];
         for (e, y) in o.iter_mut().enumerate() {
             *y = if eight_bit(t) {
@@ -255,7 +308,10 @@ pub fn row(ty: GgmlType, data: &[u8], cols: usize, r: usize, out: &mut [f32]) {
                 match t {
                     Q4_0 => f16_at(gb, 2 * lane) * (q - 8.0),
                     Q4_1 => f16_at(gb, 2 * lane) * q + f16_at(gb, 16 + 2 * lane),
-                    _ => f32_at(gb, 4 * lane) * q + f32_at(gb, 32 + 4 * lane),
+                    _ => {
+                        let (d, m) = q4_k_scales(group, nb, b, lane);
+                        d * q + m
+                    }
                 }
             };
         }
@@ -280,8 +336,9 @@ pub fn group_scalar<const TY: u8, const RX: usize>(
 ) -> [[f32; ROWS]; RX] {
     let gbb = group_block_bytes(TY);
     let head = head_bytes(TY);
+    let nb = xs[0].d.len();
     let mut acc = [[0f32; ROWS]; RX];
-    for (b, gb) in group.chunks_exact(gbb).enumerate() {
+    for (b, gb) in group[..nb * gbb].chunks_exact(gbb).enumerate() {
         let quants = &gb[head..];
         for (k, x) in xs.iter().enumerate() {
             let xq = &x.qs[b * QK..(b + 1) * QK];
@@ -325,17 +382,14 @@ pub fn group_scalar<const TY: u8, const RX: usize>(
                 if TY == Q4_0 {
                     sumi -= 8 * x.sq[b];
                 }
-                let d = if f32_head(TY) {
-                    f32_at(gb, 4 * r)
-                } else {
-                    f16_at(gb, 2 * r)
+                let (d, m) = match TY {
+                    Q4_K => q4_k_scales(group, nb, b, r),
+                    Q4_1 => (f16_at(gb, 2 * r), f16_at(gb, 16 + 2 * r)),
+                    _ => (f16_at(gb, 2 * r), 0.0),
                 };
                 *a = (d * x.d[b]).mul_add(sumi as f32, *a);
-                if TY == Q4_1 {
-                    *a = f16_at(gb, 16 + 2 * r).mul_add(x.s[b], *a);
-                }
-                if TY == Q4_K {
-                    *a = f32_at(gb, 32 + 4 * r).mul_add(x.s[b], *a);
+                if has_min(TY) {
+                    *a = m.mul_add(x.s[b], *a);
                 }
             }
         }
@@ -369,7 +423,13 @@ pub unsafe fn group_avx2<const TY: u8, const RX: usize>(
         // SAFETY (block body): group-block b lies in `group`, block b in every activation row.
         unsafe {
             let gb = group.as_ptr().add(b * gbb);
-            let d = if f32_head(TY) {
+            // Q4_K: the super-block's f16 d and dmin times the sub-block's 6-bit scale and min.
+            let hdr = group.as_ptr().add(nb * gbb + b / 8 * header_bytes(TY));
+            let bytes_f32 =
+                |p: *const u8| _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64(p.cast())));
+            let d = if TY == Q4_K {
+                _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128(hdr.cast())), bytes_f32(gb))
+            } else if f32_head(TY) {
                 _mm256_loadu_ps(gb.cast())
             } else {
                 _mm256_cvtph_ps(_mm_loadu_si128(gb.cast()))
@@ -421,7 +481,13 @@ pub unsafe fn group_avx2<const TY: u8, const RX: usize>(
             }
             let m = match TY {
                 Q4_1 => _mm256_cvtph_ps(_mm_loadu_si128(gb.add(16).cast())),
-                Q4_K | Q5_K | Q6_K | Q2_K => _mm256_loadu_ps(gb.add(32).cast()),
+                Q4_K => {
+                    let dmin = _mm256_cvtph_ps(_mm_loadu_si128(hdr.add(16).cast()));
+                    // −(dmin·m), negated by its sign bit as the scalar path negates.
+                    let mm = _mm256_mul_ps(dmin, bytes_f32(gb.add(8)));
+                    _mm256_xor_ps(mm, _mm256_set1_ps(-0.0))
+                }
+                Q5_K | Q6_K | Q2_K => _mm256_loadu_ps(gb.add(32).cast()),
                 _ => _mm256_setzero_ps(),
             };
             for k in 0..RX {
@@ -490,7 +556,7 @@ fn rows_typed<const TY: u8>(
 ) {
     debug_assert!(r0.is_multiple_of(ROWS));
     let n = a.rows();
-    let gsize = cols / QK * group_block_bytes(TY);
+    let gsize = group_size(TY, cols);
     let rows_here = out.len() / n;
     for g in 0..rows_here.div_ceil(ROWS) {
         let group = &data[(r0 / ROWS + g) * gsize..(r0 / ROWS + g + 1) * gsize];

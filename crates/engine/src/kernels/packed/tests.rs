@@ -103,10 +103,10 @@ fn packed_products_match_the_dequantized_rows_on_both_paths() {
                     // The minimum term uses s, rounded to f16 on its own (llama.cpp's Q8_1).
                     let gb = &p[r / ROWS * group_bytes(ty, cols)..];
                     for b in 0..nb {
-                        let m = if ty == GgmlType::Q4_1 {
-                            f16_at(&w[(r * nb + b) * 20..], 2)
-                        } else {
-                            f32_at(gb, b * group_block_bytes(layout) + 32 + 4 * (r % ROWS))
+                        let m = match ty {
+                            GgmlType::Q4_1 => f16_at(&w[(r * nb + b) * 20..], 2),
+                            GgmlType::Q4K => q4_k_scales(gb, nb, b, r % ROWS).1,
+                            _ => f32_at(gb, b * group_block_bytes(layout) + 32 + 4 * (r % ROWS)),
                         } as f64;
                         want += m * (x.s[b] as f64 - x.d[b] as f64 * x.sq[b] as f64);
                     }
