@@ -112,6 +112,9 @@ pub(super) struct IntBlock {
     pub min: [f32; 16],
     /// Elements per sub-block: 16 or 32.
     pub sub: usize,
+    /// Q3_K and Q6_K: `scale[j]` is `d · iscale[j]`, with `d` the f16 in `d16`.
+    pub iscale: [i8; 16],
+    pub d16: [u8; 2],
 }
 
 impl Default for IntBlock {
@@ -121,6 +124,8 @@ impl Default for IntBlock {
             scale: [0.0; 16],
             min: [0.0; 16],
             sub: 32,
+            iscale: [0; 16],
+            d16: [0; 2],
         }
     }
 }
@@ -199,9 +204,13 @@ fn q3_k(b: &[u8], ib: &mut IntBlock) {
     aux[0] = (aux[0] & KMASK2) | ((tmp & KMASK1) << 4);
     aux[1] = (aux[1] & KMASK2) | (((tmp >> 2) & KMASK1) << 4);
     ib.sub = 16;
+    ib.d16 = [b[108], b[109]];
     for (i, a) in aux.iter().enumerate() {
         for (k, byte) in a.to_le_bytes().iter().enumerate() {
-            ib.scale[4 * i + k] = d * ((*byte as i8) as i32 - 32) as f32;
+            // A 6-bit scale minus 32.
+            let sc = (*byte as i8) - 32;
+            ib.iscale[4 * i + k] = sc;
+            ib.scale[4 * i + k] = d * sc as f32;
             ib.min[4 * i + k] = 0.0;
         }
     }
@@ -282,8 +291,10 @@ fn q5_k(b: &[u8], ib: &mut IntBlock) {
 fn q6_k(b: &[u8], ib: &mut IntBlock) {
     let d = f16_at(b, 208);
     ib.sub = 16;
+    ib.d16 = [b[208], b[209]];
     for j in 0..16 {
-        ib.scale[j] = d * (b[192 + j] as i8) as f32;
+        ib.iscale[j] = b[192 + j] as i8;
+        ib.scale[j] = d * ib.iscale[j] as f32;
         ib.min[j] = 0.0;
     }
     for n in 0..2 {

@@ -5,12 +5,17 @@
 //! and for Q5_0, Q5_1 and the K-quants converted exactly into such layouts; see [`tag`]).
 //!
 //! Layout, per group of 8 rows (the last group padded with zero rows) and per 32-column block:
-//! the head (the 8 scales `d` as f16, for Q4_1 then the 8 minimums `m` as f16; for Q4_K and Q5_K
-//! the 8 scales and the 8 minimums as f32; for Q6_K the 8 scales of columns 0..16, then the 8 of
-//! columns 16..32, as f32, and for Q2_K then the minimums likewise), then the quants in 32-byte
-//! chunks; lane `r` (bytes `4r..4r+4`) of chunk `c` holds bytes `4c..4c+4` of row `r`'s block
-//! quants. For 4-bit layouts those bytes carry elements `4c..4c+4` in their low nibbles and
-//! `16+4c..` in the high ones; for 8-bit ones elements `4c..4c+4`.
+//! the head, then the quants in 32-byte chunks; lane `r` (bytes `4r..4r+4`) of chunk `c` holds
+//! bytes `4c..4c+4` of row `r`'s block quants. For 4-bit layouts those bytes carry elements
+//! `4c..4c+4` in their low nibbles and `16+4c..` in the high ones; for 8-bit ones elements
+//! `4c..4c+4`. The head holds the 8 rows' scales:
+//! - Q4_0, Q8_0: `d` as f16; Q4_1: `d`, then the minimums `m`, as f16;
+//! - Q5_K: `d` and `m` as f32; Q2_K: the scales of columns 0..16 and of 16..32, then the
+//!   minimums likewise, as f32;
+//! - Q4_K: the 6-bit sub-block scales, then minimums, as bytes; Q6_K: the 8-bit scales of
+//!   columns 0..16, then of 16..32. Their super-block's f16 `d` (and Q4_K's `dmin`) follow the
+//!   group's blocks, once per 256 columns, and the kernels multiply them out: the products are
+//!   exact in f32, the same values as the file's dequantization.
 //!
 //! The block product follows [`super::q8`]: exact integer sums, then per row and block
 //! `acc = fma(d_w·d_x, Σ, acc)` (Q4_0: `Σ q_w·q_x − 8·Σ q_x`; Q4_1, Q4_K and Q5_K add
@@ -38,7 +43,8 @@ pub const Q8_0: u8 = 2;
 /// Q4_K's sub-blocks: 4-bit quants with the super-block's f16 `d` and `dmin` (once per 256
 /// columns, after the group-blocks) and the 6-bit scale and minimum of each 32 columns as bytes.
 pub const Q4_K: u8 = 3;
-/// Q6_K's and Q3_K's values: 8-bit quants with an f32 scale per 16 columns.
+/// Q6_K's and Q3_K's values: 8-bit quants with the super-block's f16 `d` (once per 256 columns,
+/// after the group-blocks) and an 8-bit scale per 16 columns.
 pub const Q6_K: u8 = 4;
 /// Q5_K's and Q5_1's values: 8-bit quants (0..32) with an f32 scale and minimum per 32 columns.
 pub const Q5_K: u8 = 5;
@@ -78,32 +84,32 @@ fn q5_0_as_q8_0(blk: &[u8], out: &mut [u8; 34]) {
 }
 
 /// Bytes of the scales (and minimums) of one group-block: 8 f16 `d` (and 8 f16 `m` for Q4_1);
-/// for Q4_K the 8 sub-block scales and the 8 minimums as bytes; for Q5_K 8 f32 `d` and 8 f32
-/// `m`; for Q6_K 8 f32 scales of columns 0..16, then 8 of columns 16..32; for Q2_K those, then
-/// the minimums of columns 0..16 and of 16..32.
+/// for Q4_K the 8 sub-block scales and the 8 minimums as bytes; for Q6_K the 8 scales of
+/// columns 0..16, then the 8 of columns 16..32, as bytes; for Q5_K 8 f32 `d` and 8 f32 `m`; for
+/// Q2_K 8 f32 scales of columns 0..16, 8 of columns 16..32, then the minimums likewise.
 const fn head_bytes(tag: u8) -> usize {
     match tag {
         Q4_1 => 32,
-        Q4_K => 16,
-        Q5_K | Q6_K => 64,
+        Q5_K => 64,
         Q2_K => 128,
         _ => 16,
     }
 }
 
-/// Bytes of a super-block header (Q4_K: the 8 rows' f16 `d`, then their f16 `dmin`), one per 256
-/// columns after a group's group-blocks.
+/// Bytes of a super-block header, one per 256 columns after a group's group-blocks: the 8 rows'
+/// f16 `d` (and for Q4_K then their f16 `dmin`).
 const fn header_bytes(tag: u8) -> usize {
-    if tag == Q4_K {
-        32
-    } else {
-        0
+    match tag {
+        Q4_K => 32,
+        Q6_K => 16,
+        _ => 0,
     }
 }
 
-/// Whether a layout's scales (and minimums) are f32 (else f16, or for Q4_K computed).
+/// Whether a layout's scales (and minimums) are f32 as they are (else f16, or computed from a
+/// header).
 const fn f32_head(tag: u8) -> bool {
-    matches!(tag, Q5_K | Q6_K | Q2_K)
+    matches!(tag, Q5_K | Q2_K)
 }
 
 /// Whether a layout has a minimum per row and 32 columns (`fma(m, s_x, acc)`).
@@ -153,6 +159,15 @@ fn q4_k_scales(group: &[u8], nb: usize, b: usize, lane: usize) -> (f32, f32) {
     let d = f16_at(hdr, 2 * lane) * gb[lane] as f32;
     let m = -(f16_at(hdr, 16 + 2 * lane) * gb[8 + lane] as f32);
     (d, m)
+}
+
+/// Q6_K's scales of columns 0..16 and 16..32 of lane `lane` in group-block `b`.
+#[inline]
+fn q6_k_scales(group: &[u8], nb: usize, b: usize, lane: usize) -> (f32, f32) {
+    let gb = &group[b * group_block_bytes(Q6_K)..];
+    let hdr = &group[nb * group_block_bytes(Q6_K) + b / 8 * header_bytes(Q6_K)..];
+    let d = f16_at(hdr, 2 * lane);
+    (d * (gb[lane] as i8) as f32, d * (gb[8 + lane] as i8) as f32)
 }
 
 /// Bytes of a packed `(rows, cols)` matrix (rows rounded up to a whole group).
@@ -207,6 +222,17 @@ pub fn pack_into(ty: GgmlType, data: &[u8], rows: usize, cols: usize, out: &mut 
                                 let gb = &mut dst[gb(j)];
                                 let (sc, m) = scale_min_k4(j, &blk[4..16]);
                                 (gb[r], gb[8 + r]) = (sc, m);
+                                put_quants(t, &ib, j, r, gb);
+                            }
+                        }
+                        GgmlType::Q3K | GgmlType::Q6K => {
+                            int_block(ty, blk, &mut ib);
+                            let hdr = &mut headers[sb * header_bytes(t)..];
+                            hdr[2 * r..2 * r + 2].copy_from_slice(&ib.d16);
+                            for j in 0..8 {
+                                let gb = &mut dst[gb(j)];
+                                gb[r] = ib.iscale[2 * j] as u8;
+                                gb[8 + r] = ib.iscale[2 * j + 1] as u8;
                                 put_quants(t, &ib, j, r, gb);
                             }
                         }
@@ -293,7 +319,14 @@ pub fn row(ty: GgmlType, data: &[u8], cols: usize, r: usize, out: &mut [f32]) {
             *y = if eight_bit(t) {
                 let q = (quants[(e / 4) * 32 + 4 * lane + e % 4] as i8) as f32;
                 match t {
-                    Q6_K => f32_at(gb, 32 * (e / 16) + 4 * lane) * q,
+                    Q6_K => {
+                        let (lo, hi) = q6_k_scales(group, nb, b, lane);
+                        if e < 16 {
+                            lo * q
+                        } else {
+                            hi * q
+                        }
+                    }
                     Q2_K => {
                         let h = 32 * (e / 16) + 4 * lane;
                         f32_at(gb, h) * q + f32_at(gb, 64 + h)
@@ -352,8 +385,12 @@ pub fn group_scalar<const TY: u8, const RX: usize>(
                         sumi[e / 16] += q as i32 * xq[e] as i32;
                     }
                     if halves(TY) {
-                        *a = (f32_at(gb, 4 * r) * x.d[b]).mul_add(sumi[0] as f32, *a);
-                        *a = (f32_at(gb, 32 + 4 * r) * x.d[b]).mul_add(sumi[1] as f32, *a);
+                        let (lo, hi) = match TY {
+                            Q6_K => q6_k_scales(group, nb, b, r),
+                            _ => (f32_at(gb, 4 * r), f32_at(gb, 32 + 4 * r)),
+                        };
+                        *a = (lo * x.d[b]).mul_add(sumi[0] as f32, *a);
+                        *a = (hi * x.d[b]).mul_add(sumi[1] as f32, *a);
                         if TY == Q2_K {
                             let (lo, hi) = (x.sh[b], x.sq[b] - x.sh[b]);
                             *a = f32_at(gb, 64 + 4 * r).mul_add(x.d[b] * lo as f32, *a);
@@ -427,8 +464,12 @@ pub unsafe fn group_avx2<const TY: u8, const RX: usize>(
             let hdr = group.as_ptr().add(nb * gbb + b / 8 * header_bytes(TY));
             let bytes_f32 =
                 |p: *const u8| _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64(p.cast())));
+            let i8s_f32 =
+                |p: *const u8| _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(p.cast())));
             let d = if TY == Q4_K {
                 _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128(hdr.cast())), bytes_f32(gb))
+            } else if TY == Q6_K {
+                _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128(hdr.cast())), i8s_f32(gb))
             } else if f32_head(TY) {
                 _mm256_loadu_ps(gb.cast())
             } else {
@@ -487,7 +528,12 @@ pub unsafe fn group_avx2<const TY: u8, const RX: usize>(
                     let mm = _mm256_mul_ps(dmin, bytes_f32(gb.add(8)));
                     _mm256_xor_ps(mm, _mm256_set1_ps(-0.0))
                 }
-                Q5_K | Q6_K | Q2_K => _mm256_loadu_ps(gb.add(32).cast()),
+                // Q6_K: the scales of columns 16..32.
+                Q6_K => _mm256_mul_ps(
+                    _mm256_cvtph_ps(_mm_loadu_si128(hdr.cast())),
+                    i8s_f32(gb.add(8)),
+                ),
+                Q5_K | Q2_K => _mm256_loadu_ps(gb.add(32).cast()),
                 _ => _mm256_setzero_ps(),
             };
             for k in 0..RX {
