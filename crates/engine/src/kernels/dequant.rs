@@ -112,9 +112,12 @@ pub(super) struct IntBlock {
     pub min: [f32; 16],
     /// Elements per sub-block: 16 or 32.
     pub sub: usize,
-    /// Q3_K and Q6_K: `scale[j]` is `d · iscale[j]`, with `d` the f16 in `d16`.
+    /// Q3_K, Q4_K, Q5_K and Q6_K: `scale[j]` is `d · iscale[j]` and (Q4_K, Q5_K) `min[j]` is
+    /// `−dmin · imin[j]`, with `d` and `dmin` the f16s in `d16` and `dmin16`.
     pub iscale: [i8; 16],
+    pub imin: [i8; 16],
     pub d16: [u8; 2],
+    pub dmin16: [u8; 2],
 }
 
 impl Default for IntBlock {
@@ -125,7 +128,9 @@ impl Default for IntBlock {
             min: [0.0; 16],
             sub: 32,
             iscale: [0; 16],
+            imin: [0; 16],
             d16: [0; 2],
+            dmin16: [0; 2],
         }
     }
 }
@@ -236,7 +241,7 @@ fn q3_k(b: &[u8], ib: &mut IntBlock) {
 /// The 6-bit scale and min of sub-block `j` in Q4_K/Q5_K's 12-byte packing (ggml's
 /// `get_scale_min_k4`).
 #[inline]
-pub(super) fn scale_min_k4(j: usize, q: &[u8]) -> (u8, u8) {
+fn scale_min_k4(j: usize, q: &[u8]) -> (u8, u8) {
     if j < 4 {
         (q[j] & 63, q[j + 4] & 63)
     } else {
@@ -251,8 +256,11 @@ pub(super) fn scale_min_k4(j: usize, q: &[u8]) -> (u8, u8) {
 fn scales_k4(b: &[u8], ib: &mut IntBlock) {
     let (d, dmin) = (f16_at(b, 0), f16_at(b, 2));
     ib.sub = 32;
+    (ib.d16, ib.dmin16) = ([b[0], b[1]], [b[2], b[3]]);
     for j in 0..8 {
+        // 6-bit values: they fit an i8.
         let (sc, m) = scale_min_k4(j, &b[4..16]);
+        (ib.iscale[j], ib.imin[j]) = (sc as i8, m as i8);
         ib.scale[j] = d * sc as f32;
         ib.min[j] = -(dmin * m as f32);
     }
