@@ -11,7 +11,7 @@ pub struct ModelArgs {
     /// SmolLM2-135M-Instruct Q4_1, fetched on first use]
     #[arg(long, short)]
     pub model: Option<String>,
-    /// auto, cpu or cuda.
+    /// auto or cpu (the only device samtal runs on today).
     #[arg(long, default_value = "auto")]
     pub device: Device,
     /// Element type for dense weights: auto (as stored), f32, f16 or bf16.
@@ -48,7 +48,7 @@ impl ModelArgs {
         };
         let mut p = Pipeline::load(path, &opts)?;
         if let Some(k) = crate::pull::known_file(path) {
-            k.apply(&mut p.defaults);
+            p.defaults = k.card()?.apply(&p.defaults);
         }
         Ok(p)
     }

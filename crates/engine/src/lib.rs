@@ -70,8 +70,6 @@ pub enum Error {
     ContextOverflow { needed: usize, max: usize },
     #[error("no input tokens")]
     EmptyInput,
-    #[error("{0}")]
-    Device(String),
     /// An error about a tensor, with the file it came from.
     #[error("{}: {source}", path.display())]
     InFile {
@@ -149,14 +147,13 @@ impl std::str::FromStr for Precision {
     }
 }
 
-/// Where the model runs.
+/// Where the model runs. Only the CPU today; `Auto` will pick an accelerator once samtal has
+/// a path for one.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Device {
-    /// CUDA when samtal was built with it and a GPU is present, else the CPU.
     #[default]
     Auto,
     Cpu,
-    Cuda,
 }
 
 impl std::str::FromStr for Device {
@@ -165,8 +162,7 @@ impl std::str::FromStr for Device {
         Ok(match s {
             "auto" => Device::Auto,
             "cpu" => Device::Cpu,
-            "cuda" => Device::Cuda,
-            _ => return Err(format!("unknown device {s:?} (auto, cpu, cuda)")),
+            _ => return Err(format!("unknown device {s:?} (auto or cpu)")),
         })
     }
 }
@@ -206,11 +202,6 @@ impl Model {
     ) -> Result<(Self, T)> {
         match opts.device {
             Device::Auto | Device::Cpu => {}
-            Device::Cuda => {
-                return Err(Error::Device(
-                    "this samtal was built without CUDA support; use --device cpu".into(),
-                ))
-            }
         }
         Self::load_from(path, opts, alongside).map_err(|e| match e {
             Error::MissingTensor(_) | Error::Shape { .. } => Error::InFile {

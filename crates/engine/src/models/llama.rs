@@ -126,16 +126,17 @@ impl super::Transformer for Llama {
         let cfg = &self.cfg;
         let (n, h) = (tokens.len(), cfg.hidden_size);
         let (q_dim, kv_dim) = (cfg.n_heads * cfg.head_dim, cfg.n_kv_heads * cfg.head_dim);
-        let mut x = super::embed(&self.embed, cfg, tokens)?;
-        let (cos, sin) = self.rope.tables(pos, n);
-        let mut xn = vec![0f32; n * h];
-        let mut q = vec![0f32; n * q_dim];
-        let mut k = vec![0f32; n * kv_dim];
-        let mut v = vec![0f32; n * kv_dim];
-        let mut att = vec![0f32; n * q_dim];
-        let mut proj = vec![0f32; n * h];
-        let mut g = vec![0f32; n * cfg.intermediate_size];
-        let mut u = vec![0f32; n * cfg.intermediate_size];
+        // Every buffer is row-major, one row per input token (n = tokens.len()).
+        let mut x = super::embed(&self.embed, cfg, tokens)?; // (n, hidden): the residual stream
+        let (cos, sin) = self.rope.tables(pos, n); // (n, head_dim / 2) each, positions pos..pos+n
+        let mut xn = vec![0f32; n * h]; // (n, hidden): x after RMSNorm
+        let mut q = vec![0f32; n * q_dim]; // (n, n_heads * head_dim)
+        let mut k = vec![0f32; n * kv_dim]; // (n, n_kv_heads * head_dim)
+        let mut v = vec![0f32; n * kv_dim]; // (n, n_kv_heads * head_dim)
+        let mut att = vec![0f32; n * q_dim]; // (n, n_heads * head_dim): heads side by side
+        let mut proj = vec![0f32; n * h]; // (n, hidden): o_proj and down_proj outputs
+        let mut g = vec![0f32; n * cfg.intermediate_size]; // (n, intermediate): gate, then silu(gate) * up
+        let mut u = vec![0f32; n * cfg.intermediate_size]; // (n, intermediate): up
         for (b, layer) in self.blocks.iter().zip(cache.layers.iter_mut()) {
             b.attn_norm.forward(&x, &mut xn);
             Linear::forward_many(&[&b.q, &b.k, &b.v], &xn, &mut [&mut q, &mut k, &mut v]);
