@@ -15,7 +15,7 @@ mod transcript;
 
 use serde::{Deserialize, Serialize};
 
-pub use samtal_generation::{CancelToken, FinishReason, GenerateParams, LoopGuard};
+pub use samtal_generation::{CancelToken, Fault, FinishReason, GenerateParams, LoopGuard};
 pub use samtal_guard::{Mode as GuardMode, Verdict};
 pub use session::{
     chat_params, mark_untrusted, ChatEvent, ContextPolicy, FormatChoice, GuardOptions, GuardReport,
@@ -89,6 +89,46 @@ pub enum Error {
     NoConversation(String),
     #[error("no data directory: set SAMTAL_DATA_DIR, XDG_DATA_HOME or HOME")]
     NoDataDir,
+}
+
+impl Error {
+    /// Whose doing the error is (see [`samtal_generation::Fault`]). Written out for every
+    /// variant, so that a new one must say.
+    pub fn fault(&self) -> Fault {
+        match self {
+            Error::Generation(e) => e.fault(),
+            Error::Template { .. }
+            | Error::UnknownPreset { .. }
+            | Error::BadContext(_)
+            | Error::InvalidOption { .. }
+            | Error::UnsplittableContent { .. }
+            | Error::ContextFull { .. }
+            | Error::PromptTooLong { .. }
+            | Error::NoConversation(_) => Fault::Request,
+            Error::TemplateSyntax(_)
+            | Error::Tokenizer(_)
+            | Error::NoTemplate
+            | Error::Store { .. }
+            | Error::StoreIo { .. }
+            | Error::StoreSchema { .. }
+            | Error::StoreData { .. }
+            | Error::NoDataDir => Fault::Internal,
+        }
+    }
+
+    /// The request field an error is about: a generation setting (samtal's name), or the
+    /// messages.
+    pub fn param(&self) -> Option<&str> {
+        match self {
+            Error::Generation(e) => e.setting(),
+            Error::Template { .. }
+            | Error::UnsplittableContent { .. }
+            | Error::ContextFull { .. }
+            | Error::PromptTooLong { .. } => Some("messages"),
+            Error::InvalidOption { name, .. } => Some(name),
+            _ => None,
+        }
+    }
 }
 
 /// Result alias for this crate.

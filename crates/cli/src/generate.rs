@@ -1,12 +1,12 @@
 //! `samtal generate`.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use samtal_chat::{special_strings, Message};
-use samtal_generation::{GenerateParams, Pipeline};
+use samtal_generation::settings::Kind;
+use samtal_generation::{Overrides, Pipeline, PrefixCache, SETTINGS};
 use samtal_tokenizer::Encode;
 
 use crate::args::ModelArgs;
@@ -22,89 +22,87 @@ pub struct GenerateArgs {
     #[arg(long)]
     pub system: Option<String>,
     #[command(flatten)]
-    pub sampling: SamplingArgs,
+    pub settings: SettingsArgs,
     /// Print one JSON object with ids, text, finish reason and timings instead of streaming.
     #[arg(long)]
     pub json: bool,
     pub prompt: String,
 }
 
-/// Sampling flags; anything not given keeps the model's default.
-#[derive(Args, Debug, Default)]
-pub struct SamplingArgs {
-    /// 0 means greedy.
-    #[arg(long)]
-    pub temperature: Option<f32>,
-    /// 0 disables.
-    #[arg(long)]
-    pub top_k: Option<usize>,
-    #[arg(long)]
-    pub top_p: Option<f32>,
-    #[arg(long)]
-    pub min_p: Option<f32>,
-    #[arg(long)]
-    pub typical_p: Option<f32>,
-    #[arg(long, visible_alias = "repeat-penalty")]
-    pub repetition_penalty: Option<f32>,
-    /// Tokens the penalties look back over (0: all).
-    #[arg(long, visible_alias = "repeat-last-n")]
-    pub penalty_window: Option<usize>,
-    #[arg(long)]
-    pub frequency_penalty: Option<f32>,
-    #[arg(long)]
-    pub presence_penalty: Option<f32>,
-    #[arg(long)]
-    pub no_repeat_ngram_size: Option<usize>,
-    /// TOKEN_ID=BIAS, repeatable.
-    #[arg(long, value_parser = parse_bias)]
-    pub logit_bias: Vec<(u32, f32)>,
-    /// Stop string, repeatable; adds to the model's end-of-generation tokens.
-    #[arg(long)]
-    pub stop: Vec<String>,
-    #[arg(long)]
-    pub seed: Option<u64>,
-    #[arg(long, short = 'n', visible_alias = "max-tokens")]
-    pub max_new_tokens: Option<usize>,
+/// The generation settings as flags, one per row of the settings table
+/// ([`samtal_generation::settings`]): `--NAME` with `-` for `_`, the HTTP name and the aliases
+/// as visible aliases. Anything not given keeps the model's default.
+#[derive(Debug, Default, Clone)]
+pub struct SettingsArgs {
+    /// The values given, by setting name, in table order.
+    given: Vec<(&'static str, Vec<String>)>,
 }
 
-fn parse_bias(s: &str) -> std::result::Result<(u32, f32), String> {
-    let (id, b) = s.split_once('=').ok_or("expected TOKEN_ID=BIAS")?;
-    Ok((
-        id.trim().parse().map_err(|e| format!("token id: {e}"))?,
-        b.trim().parse().map_err(|e| format!("bias: {e}"))?,
-    ))
+impl clap::FromArgMatches for SettingsArgs {
+    fn from_arg_matches(m: &clap::ArgMatches) -> std::result::Result<Self, clap::Error> {
+        let mut s = Self::default();
+        s.update_from_arg_matches(m)?;
+        Ok(s)
+    }
+
+    fn update_from_arg_matches(
+        &mut self,
+        m: &clap::ArgMatches,
+    ) -> std::result::Result<(), clap::Error> {
+        for setting in SETTINGS {
+            if let Some(values) = m.get_many::<String>(setting.name) {
+                self.given.retain(|(n, _)| *n != setting.name);
+                self.given.push((setting.name, values.cloned().collect()));
+            }
+        }
+        Ok(())
+    }
 }
 
-impl SamplingArgs {
-    pub fn apply(&self, base: &GenerateParams) -> GenerateParams {
-        let mut p = base.clone();
-        let s = &mut p.sampling;
-        macro_rules! set {
-            ($($f:ident),*) => { $( if let Some(v) = self.$f { s.$f = v; } )* };
+impl Args for SettingsArgs {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        SETTINGS.iter().fold(cmd, |cmd, s| {
+            let list = matches!(s.kind, Kind::Bias { .. } | Kind::Strings { .. });
+            let mut arg = clap::Arg::new(s.name)
+                .long(s.flag())
+                .help(s.help)
+                .value_name(match s.kind {
+                    Kind::Bias { .. } => "TOKEN_ID=BIAS",
+                    Kind::Strings { .. } => "TEXT",
+                    _ => "N",
+                })
+                .allow_negative_numbers(true)
+                .action(if list {
+                    clap::ArgAction::Append
+                } else {
+                    clap::ArgAction::Set
+                });
+            for alias in s.names().skip(1) {
+                if alias != s.name {
+                    arg = arg.visible_alias(alias.replace('_', "-"));
+                }
+            }
+            if let Some(c) = s.short {
+                arg = arg.short(c);
+            }
+            cmd.arg(arg)
+        })
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
+    }
+}
+
+impl SettingsArgs {
+    /// The flags as the user's layer of settings, each value checked.
+    pub fn overrides(&self) -> std::result::Result<Overrides, samtal_generation::Error> {
+        let mut o = Overrides::default();
+        for (name, values) in &self.given {
+            let texts: Vec<&str> = values.iter().map(String::as_str).collect();
+            o.set_text(name, &texts)?;
         }
-        set!(
-            temperature,
-            top_k,
-            top_p,
-            min_p,
-            typical_p,
-            repetition_penalty,
-            penalty_window,
-            frequency_penalty,
-            presence_penalty,
-            no_repeat_ngram_size
-        );
-        if self.seed.is_some() {
-            s.seed = self.seed;
-        }
-        if !self.logit_bias.is_empty() {
-            s.logit_bias = self.logit_bias.iter().copied().collect::<BTreeMap<_, _>>();
-        }
-        p.stop.extend(self.stop.iter().cloned());
-        if let Some(n) = self.max_new_tokens {
-            p.max_new_tokens = n;
-        }
-        p
+        Ok(o)
     }
 }
 
@@ -127,18 +125,18 @@ pub fn prompt_ids(p: &Pipeline, raw: bool, system: Option<&str>, prompt: &str) -
 
 pub fn run(a: GenerateArgs) -> Result<()> {
     let p = a.model.load()?;
-    let params = a.sampling.apply(&p.defaults);
+    let params = a.settings.overrides()?.apply(&p.defaults);
     let ids = prompt_ids(&p, a.raw, a.system.as_deref(), &a.prompt)?;
     if ids.is_empty() {
         bail!("the prompt is empty");
     }
-    let mut cache = p.model.lm().new_cache();
+    let mut cache = PrefixCache::new(p.model.lm().as_ref());
     let mut stdout = std::io::stdout().lock();
     let json = a.json;
     let mut write_err = None;
     let out = p
         .generator()
-        .generate(&mut cache, &ids, &params, None, &mut |ev| {
+        .generate(&mut cache, &ids, &params, Default::default(), &mut |ev| {
             if json {
                 return;
             }

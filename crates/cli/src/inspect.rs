@@ -13,7 +13,7 @@ pub fn run(model: &str, json: bool) -> Result<()> {
     };
     let mut p = Pipeline::load(&path, &opts)?;
     if let Some(k) = crate::pull::known_file(&path) {
-        k.apply(&mut p.defaults);
+        p.defaults = k.card()?.apply(&p.defaults);
     }
     let sampling = &p.defaults.sampling;
     let cfg = p.model.config();

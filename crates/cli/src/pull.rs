@@ -23,23 +23,21 @@ pub struct Known {
     /// without hashing it.
     pub size: u64,
     pub sha256: &'static str,
-    /// The sampling temperature and top-p the model's authors recommend (its model card), for a
-    /// file that declares none. Like a GGUF's `general.sampling.*` keys they replace samtal's
-    /// defaults; flags and request fields still win. This is what Ollama's model library does
-    /// with a model's parameters.
-    pub temperature: Option<f32>,
-    pub top_p: Option<f32>,
+    /// The settings the model's authors recommend (its model card), by setting name, for a
+    /// file that declares none: a layer over the model's own configuration, under the user's
+    /// flags and request fields. This is what Ollama's model library does with a model's
+    /// parameters.
+    pub card: &'static [(&'static str, f64)],
 }
 
 impl Known {
-    /// Puts the recommended sampling into a model's generation defaults.
-    pub fn apply(&self, defaults: &mut samtal_generation::GenerateParams) {
-        if let Some(t) = self.temperature {
-            defaults.sampling.temperature = t;
+    /// The card as a layer of settings, each value checked like any other.
+    pub fn card(&self) -> samtal_generation::Result<samtal_generation::Overrides> {
+        let mut o = samtal_generation::Overrides::default();
+        for (name, v) in self.card {
+            o.set_json(name, &serde_json::json!(v))?;
         }
-        if let Some(p) = self.top_p {
-            defaults.sampling.top_p = p;
-        }
+        Ok(o)
     }
 }
 
@@ -55,8 +53,7 @@ pub const KNOWN: &[Known] = &[Known {
     sha256: "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
     // SmolLM2-Instruct's card: temperature 0.2, top-p 0.9. At samtal's general default of 0.8
     // the 135M model drifts off topic within a sentence.
-    temperature: Some(0.2),
-    top_p: Some(0.9),
+    card: &[("temperature", 0.2), ("top_p", 0.9)],
 }];
 
 /// The known model a file is, recognised by its name and size.
@@ -278,8 +275,10 @@ mod tests {
         assert_eq!(k.name, DEFAULT.name);
         assert!(known_file(&dir.join("other.gguf")).is_none());
 
-        let mut d = samtal_generation::GenerateParams::default();
-        k.apply(&mut d);
+        let d = k
+            .card()
+            .unwrap()
+            .apply(&samtal_generation::GenerateParams::default());
         assert_eq!((d.sampling.temperature, d.sampling.top_p), (0.2, 0.9));
         // What the card does not name keeps samtal's default.
         assert_eq!(

@@ -6,11 +6,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use samtal_engine::{Cache, CausalLm};
+use samtal_engine::CausalLm;
 use samtal_tokenizer::Tokenizer;
 use serde::Serialize;
 
 use crate::params::GenerateParams;
+use crate::prefix::PrefixCache;
 use crate::sampler::Sampler;
 use crate::stop::{Fed, StopMatcher};
 use crate::{Error, Result};
@@ -30,8 +31,8 @@ pub enum FinishReason {
     Cancelled,
     /// The [`crate::LoopGuard`] saw the answer repeating itself.
     Loop,
-    /// Never set by the generator: a caller's filter replaced the answer (samtal's guard
-    /// blocked the message or withheld an answer that leaked the system prompt). OpenAI's name.
+    /// A caller's [`TextCheck`] stopped the text (samtal's leak check), or a caller replaced
+    /// the answer (the guard blocked the message). OpenAI's name.
     ContentFilter,
 }
 
@@ -90,7 +91,7 @@ impl<'a> Event<'a> {
     }
 }
 
-/// Where the time went.
+/// Where the time went. Measured here, once, for every face.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Timings {
     /// Tokens in the prompt.
@@ -100,6 +101,52 @@ pub struct Timings {
     pub prompt_ms: f64,
     pub generated_tokens: usize,
     pub generate_ms: f64,
+    /// From [`Controls::started`] (else the call) to the first generated token; to the end
+    /// when no token was generated.
+    pub ttft_ms: f64,
+}
+
+impl Timings {
+    /// Generated tokens per second of decoding (0 when nothing was generated).
+    pub fn tokens_per_s(&self) -> f64 {
+        if self.generate_ms > 0.0 {
+            self.generated_tokens as f64 / (self.generate_ms / 1e3)
+        } else {
+            0.0
+        }
+    }
+}
+
+/// A caller's stop criterion on the text, called as stop strings are matched: with the whole
+/// text decoded so far (text still held back included) after every token. `Some(reason)` ends
+/// generation at once, finish reason [`FinishReason::ContentFilter`], and the text that
+/// completed the match is never emitted. samtal's leak check is one.
+pub trait TextCheck {
+    fn check(&mut self, text: &str) -> Option<&'static str>;
+}
+
+/// What a caller adds to one generation besides the settings.
+#[derive(Default)]
+pub struct Controls<'a> {
+    /// Checked before every model step.
+    pub cancel: Option<&'a CancelToken>,
+    /// Stop strings of the caller's own (a prompt format's speaker labels, a canary), matched
+    /// like the `stop` setting's and, like them, added to the model's end-of-generation set.
+    pub stops: &'a [String],
+    pub check: Option<&'a mut dyn TextCheck>,
+    /// When the request started, for the time to first token (prompt building included).
+    pub started: Option<Instant>,
+}
+
+impl std::fmt::Debug for Controls<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Controls")
+            .field("cancel", &self.cancel)
+            .field("stops", &self.stops)
+            .field("check", &self.check.is_some())
+            .field("started", &self.started)
+            .finish()
+    }
 }
 
 /// The result of one generation.
@@ -111,6 +158,8 @@ pub struct Output {
     pub timings: Timings,
     /// The seed the sampler used.
     pub seed: u64,
+    /// The reason a [`TextCheck`] gave when it stopped the text.
+    pub filtered: Option<&'static str>,
 }
 
 /// What is left of [`GenerateParams::max_chars`] while text is emitted.
@@ -160,32 +209,50 @@ pub struct Generator<'a> {
 }
 
 impl Generator<'_> {
-    /// Generates a continuation of `prompt`. `cache` may already hold a prefix of `prompt` (the
-    /// caller checked it is that prefix); only the rest is prefilled. `on_event` sees every token
-    /// as it is chosen.
+    /// Generates a continuation of `prompt`. The cache is reused as far as the ids it holds
+    /// agree with `prompt`, token by token; only the rest is prefilled. On success the cache
+    /// holds the prompt and the answer (see [`PrefixCache::commit`]); on an error, the prefix it
+    /// reused. `on_event` sees every token as it is chosen.
     pub fn generate(
         &self,
-        cache: &mut Cache,
+        cache: &mut PrefixCache,
         prompt: &[u32],
         params: &GenerateParams,
-        cancel: Option<&CancelToken>,
+        controls: Controls<'_>,
         on_event: &mut dyn FnMut(Event<'_>),
     ) -> Result<Output> {
+        let started = controls.started.unwrap_or_else(Instant::now);
         let cfg = self.lm.config();
         params.validate(cfg.vocab_size)?;
         if prompt.is_empty() {
             return Err(Error::EmptyPrompt);
         }
-        if cache.len() > prompt.len() {
-            return Err(Error::CacheAhead {
-                cached: cache.len(),
-                prompt: prompt.len(),
-            });
-        }
         // The last prompt token must run to produce logits, even if it is cached.
-        if cache.len() == prompt.len() {
-            cache.truncate(prompt.len() - 1);
+        let keep = cache.reuse(prompt).min(prompt.len() - 1);
+        cache.roll_back(keep);
+        match self.run(cache, prompt, params, controls, started, on_event) {
+            Ok(out) => {
+                cache.commit(prompt, &out.token_ids);
+                Ok(out)
+            }
+            Err(e) => {
+                cache.roll_back(keep);
+                Err(e)
+            }
         }
+    }
+
+    fn run(
+        &self,
+        prefix: &mut PrefixCache,
+        prompt: &[u32],
+        params: &GenerateParams,
+        mut controls: Controls<'_>,
+        started: Instant,
+        on_event: &mut dyn FnMut(Event<'_>),
+    ) -> Result<Output> {
+        let cfg = self.lm.config();
+        let cache = prefix.cache_mut();
         let mut timings = Timings {
             prompt_tokens: prompt.len(),
             prefill_tokens: prompt.len() - cache.len(),
@@ -193,6 +260,7 @@ impl Generator<'_> {
         };
         let mut sampler = Sampler::new(params.sampling.clone());
         let is_end = |t: u32| self.eog.contains(&t) || params.stop_token_ids.contains(&t);
+        let cancel = controls.cancel;
         let cancelled = || cancel.is_some_and(CancelToken::is_cancelled);
 
         let mut out = Output {
@@ -201,9 +269,11 @@ impl Generator<'_> {
             finish_reason: FinishReason::Length,
             timings: Timings::default(),
             seed: sampler.seed,
+            filtered: None,
         };
         if cancelled() {
             out.finish_reason = FinishReason::Cancelled;
+            timings.ttft_ms = started.elapsed().as_secs_f64() * 1e3;
             out.timings = timings;
             return Ok(out);
         }
@@ -215,7 +285,10 @@ impl Generator<'_> {
         let t1 = Instant::now();
         let mut history = prompt.to_vec();
         let mut stream = self.tokenizer.stream();
-        let mut stops = StopMatcher::new(&params.stop);
+        let all_stops: Vec<String> = params.stop.iter().chain(controls.stops).cloned().collect();
+        let mut stops = StopMatcher::new(&all_stops);
+        // The text decoded so far, held-back text included: what a `TextCheck` reads.
+        let mut decoded = String::new();
         let room = cfg.max_positions.saturating_sub(prompt.len()) + 1;
         let max_new = params.max_new_tokens.min(room);
         let mut chars = CharBudget(params.max_chars);
@@ -228,6 +301,9 @@ impl Generator<'_> {
                 break;
             }
             let choice = sampler.sample(&mut logits, &history);
+            if step == 0 {
+                timings.ttft_ms = started.elapsed().as_secs_f64() * 1e3;
+            }
             let token = choice.token;
             out.token_ids.push(token);
             history.push(token);
@@ -252,6 +328,21 @@ impl Generator<'_> {
             } else {
                 stream.push(token)?
             };
+            if let (Some(d), Some(check)) = (&delta, controls.check.as_deref_mut()) {
+                decoded.push_str(d);
+                if let Some(reason) = check.check(&decoded) {
+                    on_event(Event::Token {
+                        id: token,
+                        text: "",
+                        logprob,
+                        top: &top,
+                    });
+                    out.filtered = Some(reason);
+                    finish = FinishReason::ContentFilter;
+                    stopped = true;
+                    break;
+                }
+            }
             let (text, hit) = match delta.map(|d| stops.feed(&d)) {
                 None => (String::new(), false),
                 Some(Fed::Emit(t)) => (t, false),
@@ -292,7 +383,16 @@ impl Generator<'_> {
         if !stopped {
             // Release what was held back: an incomplete character, a partial stop string.
             let mut tail = String::new();
-            if let Some(rest) = stream.flush()? {
+            let mut rest = stream.flush()?;
+            if let (Some(r), Some(check)) = (&rest, controls.check.as_deref_mut()) {
+                decoded.push_str(r);
+                if let Some(reason) = check.check(&decoded) {
+                    out.filtered = Some(reason);
+                    finish = FinishReason::ContentFilter;
+                    rest = None;
+                }
+            }
+            if let Some(rest) = rest.filter(|_| finish != FinishReason::ContentFilter) {
                 match stops.feed(&rest) {
                     Fed::Emit(t) => tail.push_str(&t),
                     Fed::Stop { text, .. } => {
@@ -301,7 +401,7 @@ impl Generator<'_> {
                     }
                 }
             }
-            if finish != FinishReason::Stop {
+            if !matches!(finish, FinishReason::Stop | FinishReason::ContentFilter) {
                 tail.push_str(&stops.flush());
             }
             let clipped = chars.clip(tail);
@@ -314,6 +414,9 @@ impl Generator<'_> {
                     text: &clipped.text,
                 });
             }
+        }
+        if out.token_ids.is_empty() {
+            timings.ttft_ms = started.elapsed().as_secs_f64() * 1e3;
         }
         timings.generated_tokens = out.token_ids.len();
         timings.generate_ms = t1.elapsed().as_secs_f64() * 1e3;

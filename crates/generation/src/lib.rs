@@ -4,13 +4,13 @@
 //! cancellation.
 //!
 //! ```
-//! use samtal_generation::{GenerateParams, Pipeline};
+//! use samtal_generation::{GenerateParams, Pipeline, PrefixCache};
 //! # let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/models/tiny-llama");
 //! let p = Pipeline::load(&dir, &Default::default())?;
 //! let prompt = p.tokenizer.encode("Hello", Default::default())?;
 //! let params = GenerateParams { max_new_tokens: 8, ..p.defaults.clone() };
-//! let mut cache = p.model.lm().new_cache();
-//! let out = p.generator().generate(&mut cache, &prompt, &params, None, &mut |event| {
+//! let mut cache = PrefixCache::new(p.model.lm().as_ref());
+//! let out = p.generator().generate(&mut cache, &prompt, &params, Default::default(), &mut |event| {
 //!     let _ = event; // stream text deltas from here
 //! })?;
 //! assert!(out.token_ids.len() <= 8);
@@ -21,20 +21,23 @@ mod generate;
 mod params;
 mod perplexity;
 mod pipeline;
+mod prefix;
 mod rng;
 mod sampler;
+pub mod settings;
 mod stop;
 
 use std::path::PathBuf;
 
-pub use generate::{CancelToken, Event, FinishReason, Generator, Output, Timings};
-pub use params::{
-    GenerateParams, GenerationConfig, LoopGuard, SamplingParams, MAX_STOP_LEN, MAX_STOP_STRINGS,
-    MAX_TOP_LOGPROBS,
+pub use generate::{
+    CancelToken, Controls, Event, FinishReason, Generator, Output, TextCheck, Timings,
 };
+pub use params::{GenerateParams, GenerationConfig, LoopGuard, SamplingParams, MAX_TOP_LOGPROBS};
 pub use perplexity::{perplexity, Perplexity};
 pub use pipeline::Pipeline;
+pub use prefix::PrefixCache;
 pub use sampler::{argmax, log_softmax_at, top_logprobs, Choice, Sampler};
+pub use settings::{Overrides, Setting, SETTINGS};
 pub use stop::{Fed, StopMatcher};
 
 /// Errors from generation.
@@ -57,10 +60,43 @@ pub enum Error {
     Config { path: PathBuf, message: String },
     #[error("the prompt is empty")]
     EmptyPrompt,
-    #[error("the cache holds {cached} positions but the prompt has only {prompt}")]
-    CacheAhead { cached: usize, prompt: usize },
+    #[error("unknown setting {name:?}; one of {known}")]
+    UnknownSetting { name: String, known: String },
     #[error("perplexity needs at least two tokens, got {0}")]
     TooShort(usize),
+}
+
+/// Whose doing an error is: the request's (a setting out of range, an empty prompt), or the
+/// system's (a model that fails, a file that cannot be read). A server answers the first with
+/// a 400 and logs the second.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    Request,
+    Internal,
+}
+
+impl Error {
+    /// Whose doing the error is. Written out for every variant, so that a new one must say.
+    pub fn fault(&self) -> Fault {
+        match self {
+            Error::InvalidParameter { .. }
+            | Error::UnknownSetting { .. }
+            | Error::EmptyPrompt
+            | Error::TooShort(_) => Fault::Request,
+            Error::Engine(_) | Error::Tokenizer(_) | Error::Io { .. } | Error::Config { .. } => {
+                Fault::Internal
+            }
+        }
+    }
+
+    /// The setting an error is about (samtal's name), if it is about one.
+    pub fn setting(&self) -> Option<&str> {
+        match self {
+            Error::InvalidParameter { name, .. } => Some(name),
+            Error::UnknownSetting { name, .. } => Some(name),
+            _ => None,
+        }
+    }
 }
 
 /// Result alias for this crate.

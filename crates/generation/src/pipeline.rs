@@ -46,7 +46,7 @@ impl Pipeline {
             model,
             tokenizer,
             eog,
-            defaults: gen_cfg.defaults(),
+            defaults: gen_cfg.defaults()?,
         })
     }
 

@@ -10,7 +10,8 @@ use std::time::Duration;
 use samtal_engine::config::{Arch, Config, RopeStyle};
 use samtal_engine::{Cache, CausalLm};
 use samtal_generation::{
-    CancelToken, Event, FinishReason, GenerateParams, Generator, LoopGuard, SamplingParams,
+    CancelToken, Controls, Event, FinishReason, GenerateParams, Generator, LoopGuard, PrefixCache,
+    SamplingParams, TextCheck,
 };
 use samtal_tokenizer::{Encode, Tokenizer};
 
@@ -125,10 +126,14 @@ fn run(
         tokenizer: tok,
         eog,
     };
-    let mut cache = lm.new_cache();
+    let mut cache = PrefixCache::new(lm);
     let mut deltas = Vec::new();
+    let controls = Controls {
+        cancel,
+        ..Controls::default()
+    };
     let out = g
-        .generate(&mut cache, &[5, 6], params, cancel, &mut |e| match e {
+        .generate(&mut cache, &[5, 6], params, controls, &mut |e| match e {
             Event::Token { text, .. } | Event::Flush { text } => deltas.push(text.to_string()),
             _ => {}
         })
@@ -363,4 +368,122 @@ fn text_that_ends_within_the_character_limit_keeps_its_reason() {
     let lm = Scripted::new(tok.vocab_size(), script);
     let r = run(&tok, &lm, &[eos], &p, None);
     assert_eq!((r.text.as_str(), r.reason), ("Hi\n", FinishReason::Length));
+}
+
+/// Stops once the decoded text contains a word.
+struct Forbid(&'static str);
+
+impl TextCheck for Forbid {
+    fn check(&mut self, text: &str) -> Option<&'static str> {
+        text.contains(self.0).then_some("forbidden")
+    }
+}
+
+#[test]
+fn a_text_check_stops_before_the_matching_text_is_streamed() {
+    let tok = tokenizer();
+    let script = ids_of(&tok, &["Hello", " sec", "ret", " word", " more"]);
+    let lm = Scripted::new(tok.vocab_size(), script);
+    let g = Generator {
+        lm: &lm,
+        tokenizer: &tok,
+        eog: &[],
+    };
+    let mut cache = PrefixCache::new(&lm);
+    let mut check = Forbid("secret");
+    let mut deltas = String::new();
+    let controls = Controls {
+        check: Some(&mut check),
+        ..Controls::default()
+    };
+    let out = g
+        .generate(&mut cache, &[5, 6], &greedy(50, &[]), controls, &mut |e| {
+            deltas.push_str(e.text())
+        })
+        .unwrap();
+    assert_eq!(out.finish_reason, FinishReason::ContentFilter);
+    assert_eq!(out.filtered, Some("forbidden"));
+    // The token that completed the match was never emitted, nor anything after it.
+    assert!(!deltas.contains("secret"), "{deltas:?}");
+    assert!(
+        deltas.starts_with("Hello") && !deltas.contains("word"),
+        "{deltas:?}"
+    );
+    assert_eq!(out.text, deltas);
+}
+
+#[test]
+fn the_callers_stop_strings_add_to_the_settings() {
+    let tok = tokenizer();
+    let script = ids_of(&tok, &["Hello", " there", "\n", "Me", ":", " I"]);
+    let lm = Scripted::new(tok.vocab_size(), script);
+    let g = Generator {
+        lm: &lm,
+        tokenizer: &tok,
+        eog: &[],
+    };
+    let mut cache = PrefixCache::new(&lm);
+    let format_stops = ["\nMe:".to_owned()];
+    let controls = Controls {
+        stops: &format_stops,
+        ..Controls::default()
+    };
+    let out = g
+        .generate(
+            &mut cache,
+            &[5, 6],
+            &greedy(50, &["zzz"]),
+            controls,
+            &mut |_| {},
+        )
+        .unwrap();
+    assert_eq!(
+        (out.text.as_str(), out.finish_reason),
+        ("Hello there", FinishReason::Stop)
+    );
+}
+
+#[test]
+fn the_prefix_cache_is_reused_only_as_far_as_the_ids_agree() {
+    let tok = tokenizer();
+    let lm = Scripted::new(tok.vocab_size(), vec![7, 8, 9]);
+    let g = Generator {
+        lm: &lm,
+        tokenizer: &tok,
+        eog: &[],
+    };
+    let mut cache = PrefixCache::new(&lm);
+    let p = greedy(2, &[]);
+    let out = g
+        .generate(&mut cache, &[5, 6, 7], &p, Controls::default(), &mut |_| {})
+        .unwrap();
+    assert_eq!(out.timings.prefill_tokens, 3);
+    // The cache holds the prompt and the answer but its last token, which was never run.
+    let mut held = vec![5, 6, 7];
+    held.extend(&out.token_ids[..out.token_ids.len() - 1]);
+    assert_eq!(cache.ids(), held.as_slice());
+    // A prompt that extends what is held prefills only the new part...
+    let mut next = cache.ids().to_vec();
+    next.extend([11, 12]);
+    let out = g
+        .generate(&mut cache, &next, &p, Controls::default(), &mut |_| {})
+        .unwrap();
+    assert_eq!(out.timings.prefill_tokens, 2);
+    // ...and one that differs early prefills from the difference on.
+    let out = g
+        .generate(
+            &mut cache,
+            &[5, 9, 9, 9],
+            &p,
+            Controls::default(),
+            &mut |_| {},
+        )
+        .unwrap();
+    assert_eq!(out.timings.prefill_tokens, 3);
+    // The same prompt again still runs its last token, for the logits.
+    let again = cache.ids()[..4].to_vec();
+    let out = g
+        .generate(&mut cache, &again, &p, Controls::default(), &mut |_| {})
+        .unwrap();
+    assert_eq!(out.timings.prefill_tokens, 1);
 }

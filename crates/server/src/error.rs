@@ -4,7 +4,9 @@
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use samtal_chat::Fault;
+
+use crate::wire::{ErrorBody, ErrorObject};
 
 /// Everything a request can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -13,12 +15,6 @@ pub enum Error {
     /// The request is malformed or a field is out of range (400).
     #[error("{message}")]
     BadRequest {
-        message: String,
-        param: Option<String>,
-    },
-    /// Well-formed JSON with a semantic problem the server cannot honour (422).
-    #[error("{message}")]
-    Unprocessable {
         message: String,
         param: Option<String>,
     },
@@ -38,6 +34,13 @@ pub enum Error {
     Busy { queued: usize },
     #[error("the server is shutting down or the model is not loaded")]
     Unavailable,
+    /// A chat session failed: the request's doing (400) or the system's (500, logged), as
+    /// the session's error says.
+    #[error(transparent)]
+    Chat(#[from] samtal_chat::Error),
+    /// Generation failed, likewise.
+    #[error(transparent)]
+    Generation(#[from] samtal_generation::Error),
     /// Anything else: logged, and answered with a generic message.
     #[error("internal error: {0}")]
     Internal(String),
@@ -51,14 +54,25 @@ impl Error {
         }
     }
 
-    fn parts(&self) -> (StatusCode, &'static str, Option<&'static str>) {
+    /// Whether the error is the server's doing: logged, and answered with a generic message.
+    fn fault(&self) -> Fault {
         match self {
-            Error::BadRequest { .. } => (StatusCode::BAD_REQUEST, "invalid_request_error", None),
-            Error::Unprocessable { .. } => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_request_error",
-                None,
-            ),
+            Error::Chat(e) => e.fault(),
+            Error::Generation(e) => e.fault(),
+            Error::Internal(_) => Fault::Internal,
+            _ => Fault::Request,
+        }
+    }
+
+    fn parts(&self) -> (StatusCode, &'static str, Option<&'static str>) {
+        let bad = (StatusCode::BAD_REQUEST, "invalid_request_error", None);
+        let internal = (StatusCode::INTERNAL_SERVER_ERROR, "server_error", None);
+        match self {
+            Error::BadRequest { .. } => bad,
+            Error::Chat(_) | Error::Generation(_) => match self.fault() {
+                Fault::Request => bad,
+                Fault::Internal => internal,
+            },
             Error::Unauthorized => (
                 StatusCode::UNAUTHORIZED,
                 "invalid_request_error",
@@ -85,7 +99,7 @@ impl Error {
                 Some("rate_limit_exceeded"),
             ),
             Error::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "server_error", None),
-            Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "server_error", None),
+            Error::Internal(_) => internal,
         }
     }
 
@@ -93,21 +107,46 @@ impl Error {
         self.parts().0
     }
 
-    /// The error object, as a JSON value (also sent inside a stream).
-    pub fn body(&self) -> serde_json::Value {
+    /// The request field the error is about, by its name on the API.
+    fn param(&self) -> Option<String> {
+        let on_the_api = |name: &str| {
+            samtal_generation::settings::find(name)
+                .map_or(name, |s| s.http)
+                .to_owned()
+        };
+        match self {
+            Error::BadRequest { param, .. } => param.clone(),
+            Error::Chat(e) => e.param().map(on_the_api),
+            Error::Generation(e) => e.setting().map(on_the_api),
+            _ => None,
+        }
+    }
+
+    /// The error body (also sent inside a stream). An internal error is logged here, with its
+    /// sources, and answered with a generic message.
+    pub fn body(&self) -> ErrorBody {
         let (_, kind, code) = self.parts();
-        let message = match self {
-            Error::Internal(why) => {
+        let message = match self.fault() {
+            Fault::Internal => {
+                let mut why = self.to_string();
+                let mut source = std::error::Error::source(self);
+                while let Some(s) = source {
+                    why = format!("{why}: {s}");
+                    source = s.source();
+                }
                 eprintln!("samtal serve: internal error: {why}");
                 "the server failed to handle the request".to_owned()
             }
-            other => other.to_string(),
+            Fault::Request => self.to_string(),
         };
-        let param = match self {
-            Error::BadRequest { param, .. } | Error::Unprocessable { param, .. } => param.clone(),
-            _ => None,
-        };
-        json!({"error": {"message": message, "type": kind, "param": param, "code": code}})
+        ErrorBody {
+            error: ErrorObject {
+                message,
+                kind: kind.to_owned(),
+                param: self.param(),
+                code: code.map(str::to_owned),
+            },
+        }
     }
 }
 

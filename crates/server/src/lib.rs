@@ -1,12 +1,14 @@
 //! `samtal serve`: an OpenAI-compatible HTTP API and a web chat page over samtal's chat sessions.
 //!
 //! - `POST /v1/chat/completions`, `POST /v1/completions` (both with SSE streaming),
-//!   `GET /v1/models`, `GET /health`, `GET /metrics`, and the page at `/`;
+//!   `GET /v1/models`, `GET /health`, `GET /metrics`, the page at `/`, and the OpenAPI
+//!   document of all of them at `GET /openapi.json` (see [`openapi`]);
 //! - errors always in OpenAI's shape (see [`error`]);
 //! - a pool of workers owns generation (see [`worker`]); the HTTP side knows no tensors.
 
 pub mod error;
 pub mod metrics;
+pub mod openapi;
 mod routes;
 pub mod wire;
 pub mod worker;
@@ -27,9 +29,8 @@ use worker::{Pool, WorkerOptions};
 pub struct Limits {
     pub max_body_bytes: usize,
     pub max_messages: usize,
+    /// The most tokens one answer may ask for (the settings table allows more).
     pub max_tokens: usize,
-    pub max_stops: usize,
-    pub max_stop_len: usize,
     /// A request body must arrive within this.
     pub body_timeout: Duration,
 }
@@ -40,8 +41,6 @@ impl Default for Limits {
             max_body_bytes: 4 << 20,
             max_messages: 1024,
             max_tokens: 4096,
-            max_stops: 16,
-            max_stop_len: 256,
             body_timeout: Duration::from_secs(10),
         }
     }

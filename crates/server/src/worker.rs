@@ -15,19 +15,18 @@ use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
 
 use samtal_chat::store::Store;
 use samtal_chat::{
     ChatEvent, FinishReason, GuardOptions, GuardReport, Message, ModelRecord, Session,
     SessionOptions,
 };
-use samtal_engine::Cache;
-use samtal_generation::{CancelToken, Event, GenerateParams, Generator, Pipeline};
+use samtal_generation::{CancelToken, Controls, Event, GenerateParams, Pipeline, PrefixCache};
 use samtal_tokenizer::Encode;
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::error::{Error, Result};
+use crate::wire::{TokenLogprob, TopLogprob};
 
 /// What to generate.
 #[derive(Debug)]
@@ -57,9 +56,8 @@ pub enum Job {
 #[derive(Debug)]
 pub enum Out {
     Guard(GuardReport),
-    /// A generated token's log-probability entry, in the chat API's shape:
-    /// `{"token", "logprob", "bytes", "top_logprobs": [{"token", "logprob", "bytes"}]}`.
-    Logprob(serde_json::Value),
+    /// A generated token's log-probability entry.
+    Logprob(TokenLogprob),
     Text(String),
     /// The answer leaked the system prompt; what was streamed is to be disregarded.
     Withheld,
@@ -149,15 +147,13 @@ impl Pool {
                 context: opts.context,
                 ..SessionOptions::default()
             };
-            let session = Session::new(pipeline.clone(), session_opts)
-                .map_err(|e| Error::Internal(format!("cannot set up a session: {e}")))?;
+            let session = Session::new(pipeline.clone(), session_opts)?;
             let mut w = Worker {
                 pipeline: pipeline.clone(),
                 opts: opts.clone(),
                 conversations: conversations.clone(),
                 session,
-                cache: pipeline.model.lm().new_cache(),
-                cached_ids: Vec::new(),
+                raw: PrefixCache::new(pipeline.model.lm().as_ref()),
                 on_done: on_done.clone(),
             };
             let (rx, queued, in_flight) = (rx.clone(), queued.clone(), in_flight.clone());
@@ -228,9 +224,8 @@ struct Worker {
     opts: WorkerOptions,
     conversations: Arc<Conversations>,
     session: Session,
-    /// The cache and ids of raw completions.
-    cache: Cache,
-    cached_ids: Vec<u32>,
+    /// The KV cache of raw completions.
+    raw: PrefixCache,
     on_done: OnDone,
 }
 
@@ -277,8 +272,7 @@ impl Worker {
                 Ok(Err(e)) => Out::Failed(e),
                 Err(_) => {
                     // The session's state is unknown after a panic: start it afresh.
-                    self.cached_ids.clear();
-                    self.cache.reset();
+                    self.raw.clear();
                     Out::Failed(Error::Internal("a worker panicked".into()))
                 }
             };
@@ -297,7 +291,7 @@ impl Worker {
         cancel: &CancelToken,
         tx: &UnboundedSender<Out>,
     ) -> Result<Summary> {
-        self.session.set_history(history).map_err(chat_error)?;
+        self.session.set_history(history)?;
         *self.session.params_mut() = params;
         let tok = &self.pipeline.tokenizer;
         turn(&mut self.session, tok, user, cancel, tx)
@@ -364,26 +358,26 @@ impl Worker {
             Some(path) => Store::open(path),
             None => Store::open_default(),
         };
-        let store = open().map_err(|e| Error::Internal(format!("conversation store: {e}")))?;
+        let store = open()?;
         let model = self.opts.model.clone().unwrap_or(ModelRecord {
             path: String::new(),
             fingerprint: String::new(),
         });
         match store.load(id) {
-            Ok(conv) => Session::resume(self.pipeline.clone(), store, &conv, model)
-                .map_err(|e| Error::Internal(format!("cannot resume {id}: {e}"))),
+            Ok(conv) => {
+                Session::resume(self.pipeline.clone(), store, &conv, model).map_err(Error::from)
+            }
             Err(samtal_chat::Error::NoConversation(_)) => {
                 let session_opts = SessionOptions {
                     guard: self.opts.guard.clone(),
                     context: self.opts.context,
                     ..SessionOptions::default()
                 };
-                let mut s = Session::new(self.pipeline.clone(), session_opts)
-                    .map_err(|e| Error::Internal(format!("cannot set up a session: {e}")))?;
+                let mut s = Session::new(self.pipeline.clone(), session_opts)?;
                 s.save_to(store, id, model);
                 Ok(s)
             }
-            Err(e) => Err(Error::Internal(format!("conversation store: {e}"))),
+            Err(e) => Err(e.into()),
         }
     }
 
@@ -394,7 +388,6 @@ impl Worker {
         cancel: &CancelToken,
         tx: &UnboundedSender<Out>,
     ) -> Result<Summary> {
-        let t0 = Instant::now();
         let p = &self.pipeline;
         let ids = p
             .tokenizer
@@ -418,57 +411,30 @@ impl Worker {
         }
         let mut params = params.clone();
         params.max_new_tokens = params.max_new_tokens.min(context - ids.len());
-        // Reuse the cache only as far as its ids match the prompt.
-        let keep = self
-            .cached_ids
-            .iter()
-            .zip(&ids)
-            .take_while(|(a, b)| a == b)
-            .count()
-            .min(ids.len() - 1);
-        self.cache.truncate(keep);
-        self.cached_ids.truncate(keep);
-        let lm = p.model.lm();
-        let generator = Generator {
-            lm: lm.as_ref(),
-            tokenizer: &p.tokenizer,
-            eog: &p.eog,
+        let controls = Controls {
+            cancel: Some(cancel),
+            ..Controls::default()
         };
-        let mut ttft = None;
-        let out = generator.generate(&mut self.cache, &ids, &params, Some(cancel), &mut |ev| {
-            if let Event::Token {
-                id, logprob, top, ..
-            } = ev
-            {
-                ttft.get_or_insert_with(|| t0.elapsed());
-                if let Some(lp) = logprob {
+        let out = p
+            .generator()
+            .generate(&mut self.raw, &ids, &params, controls, &mut |ev| {
+                if let Event::Token {
+                    id,
+                    logprob: Some(lp),
+                    top,
+                    ..
+                } = ev
+                {
                     let e = logprob_entry(&p.tokenizer, id, lp, top);
                     if tx.send(Out::Logprob(e)).is_err() {
                         cancel.cancel();
                     }
                 }
-            }
-            let text = ev.text();
-            if !text.is_empty() && tx.send(Out::Text(text.to_owned())).is_err() {
-                cancel.cancel();
-            }
-        });
-        let out = match out {
-            Ok(o) => o,
-            Err(e) => {
-                self.cache.reset();
-                self.cached_ids.clear();
-                return Err(match e {
-                    e @ (samtal_generation::Error::InvalidParameter { .. }
-                    | samtal_generation::Error::EmptyPrompt) => Error::bad(e.to_string(), None),
-                    other => Error::Internal(other.to_string()),
-                });
-            }
-        };
-        let mut held = ids;
-        held.extend(&out.token_ids);
-        held.truncate(self.cache.len());
-        self.cached_ids = held;
+                let text = ev.text();
+                if !text.is_empty() && tx.send(Out::Text(text.to_owned())).is_err() {
+                    cancel.cancel();
+                }
+            })?;
         let t = &out.timings;
         Ok(Summary {
             text: out.text,
@@ -476,12 +442,8 @@ impl Worker {
             prompt_tokens: t.prompt_tokens,
             prefill_tokens: t.prefill_tokens,
             completion_tokens: t.generated_tokens,
-            ttft_ms: ttft.unwrap_or_else(|| t0.elapsed()).as_secs_f64() * 1e3,
-            tokens_per_s: if t.generate_ms > 0.0 {
-                t.generated_tokens as f64 / (t.generate_ms / 1e3)
-            } else {
-                0.0
-            },
+            ttft_ms: t.ttft_ms,
+            tokens_per_s: t.tokens_per_s(),
             dropped_turns: 0,
             guard: None,
             conversation_id: None,
@@ -497,22 +459,20 @@ fn turn(
     cancel: &CancelToken,
     tx: &UnboundedSender<Out>,
 ) -> Result<Summary> {
-    let reply = session
-        .send(user, Some(cancel), &mut |ev| {
-            let out = match ev {
-                ChatEvent::Text(t) => Out::Text(t.to_owned()),
-                ChatEvent::Logprob { id, logprob, top } => {
-                    Out::Logprob(logprob_entry(tok, id, logprob, top))
-                }
-                ChatEvent::Guard(r) => Out::Guard(r.clone()),
-                ChatEvent::Withheld => Out::Withheld,
-                _ => return,
-            };
-            if tx.send(out).is_err() {
-                cancel.cancel();
+    let reply = session.send(user, Some(cancel), &mut |ev| {
+        let out = match ev {
+            ChatEvent::Text(t) => Out::Text(t.to_owned()),
+            ChatEvent::Logprob { id, logprob, top } => {
+                Out::Logprob(logprob_entry(tok, id, logprob, top))
             }
-        })
-        .map_err(chat_error)?;
+            ChatEvent::Guard(r) => Out::Guard(r.clone()),
+            ChatEvent::Withheld => Out::Withheld,
+            _ => return,
+        };
+        if tx.send(out).is_err() {
+            cancel.cancel();
+        }
+    })?;
     Ok(Summary {
         text: reply.text,
         finish_reason: reply.finish_reason,
@@ -533,30 +493,23 @@ fn logprob_entry(
     id: u32,
     logprob: f32,
     top: &[(u32, f32)],
-) -> serde_json::Value {
+) -> TokenLogprob {
     let piece = |id: u32| tok.decode(&[id], false).unwrap_or_default();
-    let one = |id: u32, lp: f32| {
-        let t = piece(id);
-        serde_json::json!({"token": t, "logprob": lp, "bytes": t.as_bytes()})
-    };
-    let mut e = one(id, logprob);
-    e["top_logprobs"] = top.iter().map(|&(i, lp)| one(i, lp)).collect();
-    e
-}
-
-/// A session error as an API error: what the client asked for is a 400, the rest is internal.
-fn chat_error(e: samtal_chat::Error) -> Error {
-    use samtal_chat::Error as E;
-    match e {
-        E::InvalidOption { .. }
-        | E::ContextFull { .. }
-        | E::PromptTooLong { .. }
-        | E::Template { .. }
-        | E::UnsplittableContent { .. } => Error::bad(e.to_string(), Some("messages")),
-        E::Generation(
-            g @ (samtal_generation::Error::InvalidParameter { .. }
-            | samtal_generation::Error::EmptyPrompt),
-        ) => Error::bad(g.to_string(), None),
-        other => Error::Internal(other.to_string()),
+    let token = piece(id);
+    TokenLogprob {
+        bytes: token.as_bytes().to_vec(),
+        token,
+        logprob,
+        top_logprobs: top
+            .iter()
+            .map(|&(i, lp)| {
+                let token = piece(i);
+                TopLogprob {
+                    bytes: token.as_bytes().to_vec(),
+                    token,
+                    logprob: lp,
+                }
+            })
+            .collect(),
     }
 }

@@ -581,3 +581,87 @@ async fn hostile_requests_get_clean_errors() {
     let (st, v) = post(&s, "/v1/chat/completions", chat("Still there?")).await;
     assert_eq!(st, StatusCode::OK, "{v}");
 }
+
+/// The OpenAPI document describes what the server serves: every route, every generation
+/// setting under its API name with the table's limits, streams event by event, errors in
+/// OpenAI's shape, and the served model as the example id.
+#[tokio::test]
+async fn the_openapi_document_describes_the_api() {
+    let s = state(Some("k"));
+    let (st, b) = call(&s, "GET", "/openapi.json", Body::empty(), None).await;
+    assert_eq!(st, StatusCode::OK);
+    let doc: Value = serde_json::from_slice(&b).unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    for (path, method) in [
+        ("/v1/chat/completions", "post"),
+        ("/v1/completions", "post"),
+        ("/v1/models", "get"),
+        ("/v1/models/{id}", "get"),
+        ("/health", "get"),
+    ] {
+        let op = &doc["paths"][path][method];
+        assert!(op.is_object(), "{method} {path} is documented");
+        assert!(op["responses"]["200"].is_object(), "{path} 200");
+    }
+    let schemas = &doc["components"]["schemas"];
+    let settings = &schemas["GenerationSettings"]["properties"];
+    for setting in samtal_generation::SETTINGS {
+        let p = &settings[setting.http];
+        assert!(p.is_object(), "{} is documented", setting.http);
+        if let samtal_generation::settings::Kind::Float { max, .. } = setting.kind {
+            assert_eq!(p["maximum"].as_f64(), Some(max), "{}", setting.http);
+        }
+        for alias in setting.aliases {
+            assert!(settings[*alias].is_object(), "{alias} is documented");
+        }
+    }
+    for body in ["ChatRequest", "CompletionRequest"] {
+        let all = schemas[body]["allOf"].to_string();
+        assert!(all.contains("GenerationSettings"), "{body}: {all}");
+    }
+    let chat = &doc["paths"]["/v1/chat/completions"]["post"]["responses"];
+    let sse = chat["200"]["content"]["text/event-stream"]["schema"].to_string();
+    assert!(sse.contains("[DONE]") && sse.contains("ChatChunk"), "{sse}");
+    for status in ["400", "401", "429", "500", "503"] {
+        let r = chat[status]["content"]["application/json"]["schema"]["$ref"].as_str();
+        assert_eq!(r, Some("#/components/schemas/ErrorBody"), "{status}");
+    }
+    let id = &doc["paths"]["/v1/models/{id}"]["get"]["parameters"][0]["example"];
+    assert_eq!(id, "tiny");
+}
+
+/// Errors keep their kind across crates: a session's error about the request is a 400 that
+/// names the field, and never a 500.
+#[tokio::test]
+async fn a_setting_out_of_range_is_a_400_that_names_the_field_as_sent() {
+    let s = state(None);
+    for (field, v) in [
+        ("repeat_penalty", json!(20)),
+        ("repetition_penalty", json!(20)),
+        ("max_completion_tokens", json!(0)),
+        ("n_predict", json!(0)),
+        ("repeat_last_n", json!(-1)),
+        ("typical_p", json!(0)),
+        ("no_repeat_ngram_size", json!(5000)),
+    ] {
+        let mut body = json!({"prompt": "Hi", "max_tokens": 2});
+        body[field] = v;
+        let (st, resp) = post(&s, "/v1/completions", body).await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{field}: {resp}");
+        assert_eq!(resp["error"]["param"], field, "{resp}");
+        let message = resp["error"]["message"].as_str().unwrap();
+        assert!(
+            message.starts_with(&format!("invalid {field}: ")),
+            "{message}"
+        );
+    }
+    // Settings the OpenAI API lacks, under llama.cpp's names, reach generation.
+    let (st, resp) = post(
+        &s,
+        "/v1/completions",
+        json!({"prompt": "Hi", "max_tokens": 3, "temperature": 0, "typical_p": 0.5,
+               "repeat_last_n": 8, "no_repeat_ngram_size": 2}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{resp}");
+}

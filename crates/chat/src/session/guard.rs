@@ -3,7 +3,8 @@
 
 use std::sync::{Arc, OnceLock};
 
-use samtal_guard::{Detector, LeakCheck, Mode, Policy, Verdict};
+use samtal_generation::TextCheck;
+use samtal_guard::{Detector, Leak, LeakCheck, Mode, Policy, Verdict};
 use serde::{Deserialize, Serialize};
 
 use std::time::Instant;
@@ -162,6 +163,19 @@ impl SessionGuard {
             Some(l) => format!("{system}\n\n{}", l.canary_line()),
             None => system.to_owned(),
         }
+    }
+}
+
+/// The leak check as generation's stop criterion: it reads the answer as it grows and stops
+/// it at the first leak, so that less than the leaking span is ever shown.
+pub(super) struct LeakStop<'a>(pub &'a LeakCheck);
+
+impl TextCheck for LeakStop<'_> {
+    fn check(&mut self, text: &str) -> Option<&'static str> {
+        self.0.check(text).map(|leak| match leak {
+            Leak::Canary => "canary",
+            Leak::Verbatim(_) => "verbatim",
+        })
     }
 }
 

@@ -23,20 +23,23 @@ mod window;
 use std::sync::Arc;
 use std::time::Instant;
 
-use samtal_engine::{Cache, CausalLm};
-use samtal_generation::{CancelToken, Event, FinishReason, GenerateParams, Generator, Pipeline};
+use samtal_engine::CausalLm;
+use samtal_generation::{
+    CancelToken, Controls, Event, GenerateParams, Generator, Output, Pipeline, PrefixCache,
+    TextCheck,
+};
 
 use crate::template::ChatTemplate;
 use crate::{Error, Message, Result, Transcript};
 
-use guard::SessionGuard;
 pub use guard::{mark_untrusted, GuardOptions, GuardReport, Mark};
+use guard::{LeakStop, SessionGuard};
 pub use options::{
     chat_params, ChatEvent, ContextPolicy, FormatChoice, Reply, SessionOptions, CHAT_MAX_NEW_TOKENS,
 };
 pub use persist::ModelRecord;
 use samtal_guard::Verdict;
-use window::resolve_format;
+use window::{resolve_format, Dropped};
 
 /// The prompt format a session resolved its [`FormatChoice`] to.
 #[derive(Clone, Debug)]
@@ -87,9 +90,8 @@ pub struct Session {
     /// Token budget for prompt plus answer.
     budget: usize,
     params: GenerateParams,
-    cache: Cache,
-    /// The token ids whose keys and values `cache` holds, in order.
-    cached_ids: Vec<u32>,
+    /// The session's KV cache and the ids it holds.
+    cache: PrefixCache,
     /// The options the session was made with, kept to be stored with the conversation.
     opts: SessionOptions,
     /// Where completed exchanges are saved, if anywhere.
@@ -142,7 +144,7 @@ impl Session {
             params.max_chars = opts.max_answer_chars;
         }
         params.validate(cfg.vocab_size)?;
-        let cache = lm.new_cache();
+        let cache = PrefixCache::new(lm.as_ref());
         let system = opts.system.clone().filter(|s| !s.is_empty());
         let mut opts = opts;
         let guard = SessionGuard::new(&mut opts.guard, system.as_deref())?;
@@ -157,7 +159,6 @@ impl Session {
             budget,
             params,
             cache,
-            cached_ids: Vec::new(),
             opts,
             saved: None,
             guard,
@@ -191,132 +192,107 @@ impl Session {
             Verdict::Flag => Message::user(mark_untrusted(user_text)),
             _ => user.clone(),
         };
-        let mut params = self.params.clone();
-        params.stop.extend(self.format_stops());
         let window_start = self.window_start;
-        let (ids, dropped) = match self.fit(&for_model, &mut params) {
-            Ok(fitted) => fitted,
+        let turn = self.answer(&for_model, cancel, t0, on_event);
+        let (out, dropped) = match turn {
+            Ok(done) => done,
             Err(e) => {
                 self.window_start = window_start;
                 return Err(e);
             }
         };
+        let mark = match (out.filtered, verdict) {
+            (Some(_), _) => Mark::Withheld,
+            (None, Verdict::Flag) => Mark::Flagged,
+            (None, _) => Mark::Ok,
+        };
+        let reply = self.reply(out, report, dropped, on_event);
+        if let Err(e) = self.persist_exchange(&user, &reply, mark) {
+            self.window_start = window_start;
+            return Err(e);
+        }
+        self.turns.push(user);
+        self.turns.push(Message::assistant(reply.text.clone()));
+        self.marks.push(mark);
+        Ok(reply)
+    }
+
+    /// Fits the prompt for `pending` to the window and generates the answer: the format's stop
+    /// strings, and the leak check as a stop criterion (the canary also a stop string, so that
+    /// it is held back while it may be forming and never streamed).
+    fn answer(
+        &mut self,
+        pending: &Message,
+        cancel: Option<&CancelToken>,
+        started: Instant,
+        on_event: &mut dyn FnMut(ChatEvent<'_>),
+    ) -> Result<(Output, Dropped)> {
+        let mut params = self.params.clone();
+        let (ids, dropped) = self.fit(pending, &mut params)?;
         if dropped.turns > 0 {
             on_event(ChatEvent::Dropped {
                 turns: dropped.turns,
                 tokens: dropped.tokens,
             });
         }
-
-        let keep = common_prefix(&self.cached_ids, &ids);
-        self.cache.truncate(keep);
-        self.cached_ids.truncate(keep);
-
+        let mut stops = self.format_stops();
+        let mut leak = self.guard.leak.as_ref().map(LeakStop);
+        if let Some(l) = &self.guard.leak {
+            stops.push(l.canary().to_owned());
+        }
         let generator = Generator {
             lm: self.lm.as_ref(),
             tokenizer: &self.pipeline.tokenizer,
             eog: &self.pipeline.eog,
         };
-        // Transcript answers follow "label:" and start with the model's space: not shown.
-        let mut started = !matches!(self.format, Format::Transcript(_));
-        let mut ttft = None;
-        // The leak check reads the answer as it grows and stops it at the first leak, so that
-        // less than the leaking span is ever shown. The canary is also a stop string: held
-        // back while it may be forming, never streamed.
-        let leak_check = self.guard.leak.clone();
-        if let Some(l) = &leak_check {
-            params.stop.push(l.canary().to_owned());
-        }
-        let stop_leak = CancelToken::new();
-        let user_cancel = cancel;
-        let cancel = match (&leak_check, user_cancel) {
-            (None, c) => c,
-            (Some(_), c) => {
-                if c.is_some_and(CancelToken::is_cancelled) {
-                    stop_leak.cancel();
-                }
-                Some(&stop_leak)
-            }
+        let controls = Controls {
+            cancel,
+            stops: &stops,
+            check: leak.as_mut().map(|l| l as &mut dyn TextCheck),
+            started: Some(started),
         };
-        let mut answer = String::new();
-        let mut leaked: Option<&'static str> = None;
-        let result = generator.generate(&mut self.cache, &ids, &params, cancel, &mut |ev| {
-            if leak_check.is_some() && user_cancel.is_some_and(CancelToken::is_cancelled) {
-                stop_leak.cancel();
-            }
-            if leaked.is_some() {
-                return;
-            }
+        // Transcript answers follow "label:" and start with the model's space: not shown.
+        let mut shown = !matches!(self.format, Format::Transcript(_));
+        let out = generator.generate(&mut self.cache, &ids, &params, controls, &mut |ev| {
             if let Event::Token {
-                id, logprob, top, ..
+                id,
+                logprob: Some(logprob),
+                top,
+                ..
             } = ev
             {
-                ttft.get_or_insert_with(|| t0.elapsed());
-                if let Some(logprob) = logprob {
-                    on_event(ChatEvent::Logprob { id, logprob, top });
-                }
+                on_event(ChatEvent::Logprob { id, logprob, top });
             }
-            let text = if started {
+            let text = if shown {
                 ev.text()
             } else {
                 ev.text().trim_start()
             };
             if !text.is_empty() {
-                if let Some(l) = &leak_check {
-                    answer.push_str(text);
-                    if let Some(leak) = l.check(&answer) {
-                        leaked = Some(match leak {
-                            samtal_guard::Leak::Canary => "canary",
-                            samtal_guard::Leak::Verbatim(_) => "verbatim",
-                        });
-                        stop_leak.cancel();
-                        return;
-                    }
-                }
-                started = true;
+                shown = true;
                 on_event(ChatEvent::Text(text));
             }
-        });
-        let out = match result {
-            Ok(out) => out,
-            Err(e) => {
-                // What a failed step left in the cache is unknown past the reused prefix.
-                let n = self.cache.len().min(keep);
-                self.cache.truncate(n);
-                self.cached_ids.truncate(n);
-                self.window_start = window_start;
-                return Err(e.into());
-            }
-        };
-        // The cache now holds a prefix of prompt + answer: all of it but, usually, the last
-        // token, which ended generation without being run.
-        let mut held = ids;
-        held.extend(&out.token_ids);
-        held.truncate(self.cache.len());
-        self.cached_ids = held;
+        })?;
+        Ok((out, dropped))
+    }
 
+    /// The turn's reply from what generation produced: an answer the leak check stopped is
+    /// replaced by a notice.
+    fn reply(
+        &self,
+        out: Output,
+        report: Option<GuardReport>,
+        dropped: Dropped,
+        on_event: &mut dyn FnMut(ChatEvent<'_>),
+    ) -> Reply {
         let mut text = match self.format {
             Format::Transcript(_) => out.text.trim().to_owned(),
             Format::Template { .. } => out.text,
         };
-        let mut finish_reason = out.finish_reason;
-        // The canary stop string held the canary back; the ids that ended the answer hold it.
-        if let (Some(l), None, FinishReason::Stop) = (&leak_check, leaked, finish_reason) {
-            let all = self.pipeline.tokenizer.decode(&out.token_ids, false)?;
-            if all.contains(l.canary()) {
-                leaked = Some("canary");
-            }
-        }
         let mut report = report;
-        let mut mark = match verdict {
-            Verdict::Flag => Mark::Flagged,
-            _ => Mark::Ok,
-        };
-        if let Some(leak) = leaked {
+        if let Some(leak) = out.filtered {
             on_event(ChatEvent::Withheld);
             text = samtal_guard::leak::WITHHELD_REPLY.to_owned();
-            finish_reason = FinishReason::ContentFilter;
-            mark = Mark::Withheld;
             let r = report.get_or_insert_with(|| GuardReport {
                 verdict: Verdict::Allow,
                 score: 0.0,
@@ -326,31 +302,19 @@ impl Session {
             r.leak = Some(leak);
         }
         let t = &out.timings;
-        let reply = Reply {
+        Reply {
             text,
-            finish_reason,
+            finish_reason: out.finish_reason,
             guard: report,
             prompt_tokens: t.prompt_tokens,
             prefill_tokens: t.prefill_tokens,
             generated_tokens: t.generated_tokens,
-            ttft_ms: ttft.unwrap_or_else(|| t0.elapsed()).as_secs_f64() * 1e3,
-            tokens_per_s: if t.generate_ms > 0.0 {
-                t.generated_tokens as f64 / (t.generate_ms / 1e3)
-            } else {
-                0.0
-            },
+            ttft_ms: t.ttft_ms,
+            tokens_per_s: t.tokens_per_s(),
             dropped_turns: dropped.turns,
             seed: out.seed,
             token_ids: out.token_ids,
-        };
-        if let Err(e) = self.persist_exchange(&user, &reply, mark) {
-            self.window_start = window_start;
-            return Err(e);
         }
-        self.turns.push(user);
-        self.turns.push(Message::assistant(reply.text.clone()));
-        self.marks.push(mark);
-        Ok(reply)
     }
 
     /// Removes the last exchange; returns whether there was one.
@@ -426,24 +390,13 @@ impl Session {
 
     /// The token ids the session's KV cache holds.
     pub fn cached_ids(&self) -> &[u32] {
-        &self.cached_ids
+        self.cache.ids()
     }
-}
-
-fn common_prefix(a: &[u32], b: &[u32]) -> usize {
-    a.iter().zip(b).take_while(|(x, y)| x == y).count()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn common_prefix_counts_equal_leading_ids() {
-        assert_eq!(common_prefix(&[1, 2, 3], &[1, 2, 4, 5]), 2);
-        assert_eq!(common_prefix(&[], &[1]), 0);
-        assert_eq!(common_prefix(&[1, 2], &[1, 2]), 2);
-    }
 
     #[test]
     fn sessions_can_move_between_threads() {

@@ -69,7 +69,7 @@ impl Default for SessionOptions {
 }
 
 /// The token limit of a chat answer unless the caller sets one.
-pub const CHAT_MAX_NEW_TOKENS: usize = 256;
+pub const CHAT_MAX_NEW_TOKENS: usize = 1024;
 
 /// Chat settings on top of a model's generation defaults: answers of at most
 /// [`CHAT_MAX_NEW_TOKENS`] tokens and the loop guard on, so that every reply is bounded.

@@ -149,6 +149,7 @@ impl Session {
 }
 
 /// What fitting a turn dropped.
+#[derive(Debug)]
 pub(super) struct Dropped {
     pub turns: usize,
     pub tokens: usize,

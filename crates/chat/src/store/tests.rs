@@ -88,7 +88,7 @@ fn a_conversation_round_trips_with_its_settings_and_turns() {
     assert_eq!(c.persona.as_deref(), Some("You are terse."));
     assert_eq!(c.options, meta.options);
     assert_eq!(c.seed, Some(u64::MAX - 1), "u64 seeds survive i64 storage");
-    assert_eq!(c.sampler["max_new_tokens"], 256);
+    assert_eq!(c.sampler["max_new_tokens"], crate::CHAT_MAX_NEW_TOKENS);
     let texts: Vec<_> = c
         .turns
         .iter()

@@ -20,7 +20,7 @@ use samtal_chat::{
 use samtal_generation::Pipeline;
 
 use crate::args::ModelArgs;
-use crate::generate::SamplingArgs;
+use crate::generate::SettingsArgs;
 
 mod repl;
 mod report;
@@ -58,7 +58,7 @@ pub struct ChatArgs {
     #[arg(long, visible_alias = "max-answer-length")]
     pub max_answer_chars: Option<usize>,
     #[command(flatten)]
-    pub sampling: SamplingArgs,
+    pub settings: SettingsArgs,
     /// One JSON object per turn instead of the answer text.
     #[arg(long)]
     pub json: bool,
@@ -164,7 +164,11 @@ fn start(a: ChatArgs) -> Result<Started> {
             PolicyArg::KeepFirst => ContextPolicy::KeepFirstExchange,
             PolicyArg::Error => ContextPolicy::Error,
         },
-        params: Some(a.sampling.apply(&chat_params(&pipeline.defaults))),
+        params: Some(
+            a.settings
+                .overrides()?
+                .apply(&chat_params(&pipeline.defaults)),
+        ),
         max_answer_chars: a.max_answer_chars,
         guard: GuardOptions {
             mode: a.guard,

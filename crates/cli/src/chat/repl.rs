@@ -11,7 +11,7 @@ use rustyline::error::ReadlineError;
 use rustyline::DefaultEditor;
 use samtal_chat::store::{self, Store};
 use samtal_chat::{CancelToken, ChatEvent, FinishReason, Reply, Session};
-use samtal_generation::Pipeline;
+use samtal_generation::{Overrides, Pipeline, SETTINGS};
 
 use super::report::{model_record, note_dropped, note_guard, note_withheld, print_json, save};
 
@@ -22,28 +22,12 @@ Commands:
   /system TEXT        set the persona (empty: remove it)
   /reset              forget the conversation (the persona stays)
   /undo               drop the last exchange
-  /set KEY VALUE      change a setting: temperature, top_k, top_p, min_p, typical_p,
-                      repetition_penalty, frequency_penalty, presence_penalty,
-                      max_new_tokens, seed
+  /set KEY VALUE      change a generation setting (/set alone lists them)
   /save               store the conversation and print its id
   /load ID            continue a stored conversation (see `samtal history list`)
   /stats              exchanges, tokens in the cache, last time to first token and tokens/s
   /quit               exit (so do Ctrl-D and Ctrl-C at the prompt)
 Ctrl-C while an answer is streaming stops it; the partial answer is kept, marked cancelled.";
-
-/// The settings `/set` changes.
-const SET_KEYS: &[&str] = &[
-    "temperature",
-    "top_k",
-    "top_p",
-    "min_p",
-    "typical_p",
-    "repetition_penalty",
-    "frequency_penalty",
-    "presence_penalty",
-    "max_new_tokens",
-    "seed",
-];
 
 #[derive(Debug)]
 pub struct Repl {
@@ -227,45 +211,32 @@ impl Repl {
         true
     }
 
-    /// `/set KEY VALUE`: parses and validates the value before the session sees it.
+    /// `/set KEY VALUE`: any setting of the settings table, by any of its names, checked as
+    /// the CLI flags and the server check it, before the session sees it.
     fn set(&mut self, args: &str) -> Result<String, String> {
-        let mut words = args.split_whitespace();
-        let (Some(key), Some(value), None) = (words.next(), words.next(), words.next()) else {
-            return Err(format!(
-                "usage: /set KEY VALUE, KEY one of {}",
-                SET_KEYS.join(", ")
-            ));
+        let usage = || {
+            let keys: Vec<String> = SETTINGS
+                .iter()
+                .map(|s| {
+                    format!(
+                        "  {:<22}{} [now {}]",
+                        s.name,
+                        s.help,
+                        (s.get)(self.session.params())
+                    )
+                })
+                .collect();
+            format!("usage: /set KEY VALUE, KEY one of:\n{}", keys.join("\n"))
         };
-        fn num<T: std::str::FromStr>(key: &str, value: &str) -> Result<T, String> {
-            value
-                .parse()
-                .map_err(|_| format!("{key}: {value:?} is not a valid value"))
-        }
-        let mut p = self.session.params().clone();
-        let s = &mut p.sampling;
-        match key {
-            "temperature" => s.temperature = num(key, value)?,
-            "top_k" => s.top_k = num(key, value)?,
-            "top_p" => s.top_p = num(key, value)?,
-            "min_p" => s.min_p = num(key, value)?,
-            "typical_p" => s.typical_p = num(key, value)?,
-            "repetition_penalty" => s.repetition_penalty = num(key, value)?,
-            "frequency_penalty" => s.frequency_penalty = num(key, value)?,
-            "presence_penalty" => s.presence_penalty = num(key, value)?,
-            "max_new_tokens" => p.max_new_tokens = num(key, value)?,
-            // A fixed seed makes answers repeatable; "random" takes one from the clock again.
-            "seed" if value == "random" => s.seed = None,
-            "seed" => s.seed = Some(num(key, value)?),
-            _ => {
-                return Err(format!(
-                    "unknown setting {key:?}; one of {}",
-                    SET_KEYS.join(", ")
-                ))
-            }
-        }
-        if p.max_new_tokens == 0 {
-            return Err("max_new_tokens: must be at least 1".into());
-        }
+        let (key, value) = args
+            .trim()
+            .split_once(char::is_whitespace)
+            .map(|(k, v)| (k, v.trim()))
+            .filter(|(_, v)| !v.is_empty())
+            .ok_or_else(usage)?;
+        let mut o = Overrides::default();
+        o.set_text(key, &[value]).map_err(|e| e.to_string())?;
+        let p = o.apply(self.session.params());
         p.validate(self.pipeline.tokenizer.vocab_size())
             .map_err(|e| e.to_string())?;
         *self.session.params_mut() = p;

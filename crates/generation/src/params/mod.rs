@@ -6,6 +6,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::settings::{Overrides, Value};
 use crate::{Error, Result};
 
 /// How the next token is chosen. `temperature == 0` means greedy.
@@ -75,48 +76,6 @@ impl SamplingParams {
 
     pub fn is_greedy(&self) -> bool {
         self.temperature == 0.0
-    }
-
-    /// Rejects values that have no meaning, naming the parameter.
-    pub fn validate(&self) -> Result<()> {
-        let bad =
-            |name: &'static str, msg: String| Err(Error::InvalidParameter { name, message: msg });
-        let finite = |v: f32| v.is_finite();
-        if !finite(self.temperature) || self.temperature < 0.0 {
-            return bad(
-                "temperature",
-                format!("{} must be a finite number ≥ 0", self.temperature),
-            );
-        }
-        for (name, v) in [("top_p", self.top_p), ("typical_p", self.typical_p)] {
-            if !(finite(v) && v > 0.0 && v <= 1.0) {
-                return bad(name, format!("{v} must be in (0, 1]"));
-            }
-        }
-        if !(finite(self.min_p) && (0.0..=1.0).contains(&self.min_p)) {
-            return bad("min_p", format!("{} must be in [0, 1]", self.min_p));
-        }
-        if !(finite(self.repetition_penalty) && self.repetition_penalty > 0.0) {
-            return bad(
-                "repetition_penalty",
-                format!("{} must be a finite number > 0", self.repetition_penalty),
-            );
-        }
-        for (name, v) in [
-            ("frequency_penalty", self.frequency_penalty),
-            ("presence_penalty", self.presence_penalty),
-        ] {
-            if !(finite(v) && (-2.0..=2.0).contains(&v)) {
-                return bad(name, format!("{v} must be in [-2, 2]"));
-            }
-        }
-        if let Some((id, v)) = self.logit_bias.iter().find(|(_, v)| !v.is_finite()) {
-            return bad(
-                "logit_bias",
-                format!("bias {v} for token {id} is not finite"),
-            );
-        }
-        Ok(())
     }
 }
 
@@ -241,13 +200,12 @@ impl LoopGuard {
     }
 }
 
-/// Limits that keep a request from exhausting the machine.
-pub const MAX_STOP_STRINGS: usize = 64;
-pub const MAX_STOP_LEN: usize = 256;
-
 impl GenerateParams {
+    /// Checks every setting against the settings table (see [`crate::settings`]), then what
+    /// the table cannot know: token ids against the vocabulary, the loop guard, the logprob
+    /// and character limits.
     pub fn validate(&self, vocab_size: usize) -> Result<()> {
-        self.sampling.validate()?;
+        crate::settings::check_all(self)?;
         if let Some(g) = &self.loop_guard {
             g.validate()?;
         }
@@ -263,39 +221,17 @@ impl GenerateParams {
                 message: "0; the character limit must be at least 1".into(),
             });
         }
-        if self.stop.len() > MAX_STOP_STRINGS {
-            return Err(Error::InvalidParameter {
-                name: "stop",
-                message: format!(
-                    "{} stop strings; at most {MAX_STOP_STRINGS}",
-                    self.stop.len()
-                ),
-            });
-        }
-        if let Some(s) = self
-            .stop
-            .iter()
-            .find(|s| s.is_empty() || s.len() > MAX_STOP_LEN)
-        {
-            return Err(Error::InvalidParameter {
-                name: "stop",
-                message: format!(
-                    "stop string of {} bytes; each must have 1 to {MAX_STOP_LEN}",
-                    s.len()
-                ),
-            });
-        }
         let out_of_range = |id: &u32| *id as usize >= vocab_size;
-        if let Some(id) = self
-            .sampling
-            .logit_bias
-            .keys()
-            .chain(&self.stop_token_ids)
-            .find(|id| out_of_range(id))
-        {
+        if let Some(id) = self.sampling.logit_bias.keys().find(|id| out_of_range(id)) {
             return Err(Error::InvalidParameter {
-                name: "token id",
-                message: format!("{id} is outside the vocabulary of {vocab_size}"),
+                name: "logit_bias",
+                message: format!("token {id} is outside the vocabulary of {vocab_size}"),
+            });
+        }
+        if let Some(id) = self.stop_token_ids.iter().find(|id| out_of_range(id)) {
+            return Err(Error::InvalidParameter {
+                name: "stop_token_ids",
+                message: format!("token {id} is outside the vocabulary of {vocab_size}"),
             });
         }
         Ok(())
@@ -417,42 +353,48 @@ impl GenerationConfig {
         })
     }
 
-    /// Generation defaults: samtal's, overridden by what the model's authors set. As in
-    /// transformers, `do_sample: false` means greedy, and sampling settings apply when it is true.
-    pub fn defaults(&self) -> GenerateParams {
-        let mut p = GenerateParams::default();
-        let s = &mut p.sampling;
+    /// What the model's authors set, as a layer of [`Overrides`] over samtal's defaults. As in
+    /// transformers, `do_sample: false` means greedy, and sampling settings apply when it is
+    /// true. A value outside a setting's range is an error that names the setting.
+    pub fn overrides(&self) -> Result<Overrides> {
+        let mut o = Overrides::default();
+        let float = |o: &mut Overrides, name: &str, v: Option<f32>| match v {
+            Some(x) => o.set(name, Value::Float(x.into())),
+            None => Ok(()),
+        };
         if self.do_sample == Some(false) {
-            *s = SamplingParams::greedy();
+            let g = SamplingParams::greedy();
+            float(&mut o, "temperature", Some(g.temperature))?;
+            o.set("top_k", Value::Int(g.top_k as u64))?;
+            float(&mut o, "top_p", Some(g.top_p))?;
+            float(&mut o, "min_p", Some(g.min_p))?;
+            float(&mut o, "repetition_penalty", Some(g.repetition_penalty))?;
         }
         if self.do_sample == Some(true) {
-            s.temperature = self.temperature.unwrap_or(1.0);
+            float(&mut o, "temperature", Some(self.temperature.unwrap_or(1.0)))?;
             if let Some(k) = self.top_k {
-                s.top_k = k;
+                o.set("top_k", Value::Int(k as u64))?;
             }
-            if let Some(v) = self.top_p {
-                s.top_p = v;
+            float(&mut o, "top_p", self.top_p)?;
+            float(&mut o, "min_p", self.min_p)?;
+            float(&mut o, "typical_p", self.typical_p)?;
+        }
+        float(&mut o, "repetition_penalty", self.repetition_penalty)?;
+        for (name, v) in [
+            ("penalty_window", self.penalty_window),
+            ("no_repeat_ngram_size", self.no_repeat_ngram_size),
+            ("max_new_tokens", self.max_new_tokens),
+        ] {
+            if let Some(n) = v {
+                o.set(name, Value::Int(n as u64))?;
             }
-            if let Some(v) = self.min_p {
-                s.min_p = v;
-            }
-            if let Some(v) = self.typical_p {
-                s.typical_p = v;
-            }
         }
-        if let Some(v) = self.repetition_penalty {
-            s.repetition_penalty = v;
-        }
-        if let Some(v) = self.penalty_window {
-            s.penalty_window = v;
-        }
-        if let Some(v) = self.no_repeat_ngram_size {
-            s.no_repeat_ngram_size = v;
-        }
-        if let Some(v) = self.max_new_tokens {
-            p.max_new_tokens = v;
-        }
-        p
+        Ok(o)
+    }
+
+    /// samtal's defaults with [`GenerationConfig::overrides`] applied.
+    pub fn defaults(&self) -> Result<GenerateParams> {
+        Ok(self.overrides()?.apply(&GenerateParams::default()))
     }
 }
 

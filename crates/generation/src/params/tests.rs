@@ -90,7 +90,7 @@ fn generation_config_sets_defaults() {
     .unwrap();
     let gc = GenerationConfig::from_file(&path).unwrap();
     assert_eq!(gc.eos_token_ids, vec![2, 7]);
-    let d = gc.defaults();
+    let d = gc.defaults().unwrap();
     assert_eq!(d.sampling.temperature, 0.6);
     assert_eq!(d.sampling.top_p, 0.9);
     assert_eq!(d.sampling.repetition_penalty, 1.1);
@@ -119,7 +119,7 @@ fn gguf_sampling_keys_set_defaults() {
         ("general.sampling.penalty_repeat", Value::F32(1.05)),
         ("general.sampling.penalty_last_n", Value::I32(-1)),
     ]);
-    let d = GenerationConfig::from_gguf(&m).unwrap().defaults();
+    let d = GenerationConfig::from_gguf(&m).unwrap().defaults().unwrap();
     assert_eq!(d.sampling.temperature, 0.2);
     assert_eq!(d.sampling.top_p, 0.9);
     assert_eq!(d.sampling.top_k, 0);
@@ -130,12 +130,12 @@ fn gguf_sampling_keys_set_defaults() {
 
     // A declared temperature of 0 means greedy.
     let m = gguf_metadata(&[("general.sampling.temp", Value::F32(0.0))]);
-    let d = GenerationConfig::from_gguf(&m).unwrap().defaults();
+    let d = GenerationConfig::from_gguf(&m).unwrap().defaults().unwrap();
     assert_eq!(d.sampling, SamplingParams::greedy());
 
     // No keys: samtal's defaults, as before.
     let d = GenerationConfig::from_gguf(&gguf_metadata(&[])).unwrap();
-    assert_eq!(d.defaults(), GenerateParams::default());
+    assert_eq!(d.defaults().unwrap(), GenerateParams::default());
 
     // A key of the wrong type names itself.
     let m = gguf_metadata(&[("general.sampling.top_p", Value::String("high".into()))]);

@@ -7,9 +7,31 @@ use super::respond::{run, Kind};
 use super::{authorize, read_body};
 use crate::error::{Error, Result};
 use crate::wire::{conversation_id, messages, params, parse, ChatRequest};
+use crate::wire::{ChatChunk, ChatCompletion, ErrorBody};
 use crate::worker::Job;
 use crate::AppState;
 
+/// A chat turn: the conversation so far, or with a conversation id only the new message.
+#[utoipa::path(
+    post,
+    path = "/v1/chat/completions",
+    request_body = ChatRequest,
+    params(
+        ("X-Samtal-Conversation" = Option<String>, Header,
+         description = "A stored conversation to continue (as `conversation_id`)")
+    ),
+    responses(
+        (status = 200, description = "The answer, or with `stream: true` server-sent `ChatChunk` events ending in `[DONE]`",
+         content((ChatCompletion = "application/json"), (ChatChunk = "text/event-stream"))),
+        (status = 400, description = "A malformed request or a setting out of range", body = ErrorBody),
+        (status = 401, description = "Missing or wrong API key", body = ErrorBody),
+        (status = 408, description = "The body did not arrive in time", body = ErrorBody),
+        (status = 413, description = "The body is too large", body = ErrorBody),
+        (status = 429, description = "The queue is full; retry", body = ErrorBody),
+        (status = 500, description = "An internal failure (logged)", body = ErrorBody),
+        (status = 503, description = "The model is still loading", body = ErrorBody)
+    )
+)]
 pub async fn completions(State(state): State<AppState>, req: Request) -> Result<Response> {
     authorize(&state, req.headers())?;
     let loaded = state.ready()?;
@@ -24,8 +46,7 @@ pub async fn completions(State(state): State<AppState>, req: Request) -> Result<
     let limits = &state.config.limits;
     let (history, user) = messages(&r, limits)?;
     let id = header_id.or(r.conversation_id.clone());
-    let mut base = samtal_chat::chat_params(&loaded.pipeline.defaults);
-    base.max_new_tokens = limits.max_tokens.min(1024);
+    let base = samtal_chat::chat_params(&loaded.pipeline.defaults);
     let params = params(&r.sampling, &base, limits)?;
     let include_usage = r
         .sampling

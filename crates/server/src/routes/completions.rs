@@ -7,9 +7,27 @@ use super::respond::{run, Kind};
 use super::{authorize, read_body};
 use crate::error::{Error, Result};
 use crate::wire::{params, parse, CompletionRequest, Prompt};
+use crate::wire::{Completion, ErrorBody};
 use crate::worker::Job;
 use crate::AppState;
 
+/// A raw continuation of a prompt.
+#[utoipa::path(
+    post,
+    path = "/v1/completions",
+    request_body = CompletionRequest,
+    responses(
+        (status = 200, description = "The continuation, or with `stream: true` server-sent `Completion` events ending in `[DONE]`",
+         content((Completion = "application/json"), (Completion = "text/event-stream"))),
+        (status = 400, description = "A malformed request or a setting out of range", body = ErrorBody),
+        (status = 401, description = "Missing or wrong API key", body = ErrorBody),
+        (status = 408, description = "The body did not arrive in time", body = ErrorBody),
+        (status = 413, description = "The body is too large", body = ErrorBody),
+        (status = 429, description = "The queue is full; retry", body = ErrorBody),
+        (status = 500, description = "An internal failure (logged)", body = ErrorBody),
+        (status = 503, description = "The model is still loading", body = ErrorBody)
+    )
+)]
 pub async fn completions(State(state): State<AppState>, req: Request) -> Result<Response> {
     authorize(&state, req.headers())?;
     let loaded = state.ready()?;

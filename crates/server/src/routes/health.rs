@@ -1,17 +1,28 @@
 //! `GET /health` (200 once the model is loaded, 503 before) and `GET /metrics`.
 
+use crate::error::Result;
+use crate::wire::{ErrorBody, Health};
+use crate::AppState;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 
-use super::json;
-use crate::error::Result;
-use crate::AppState;
-
+/// Whether the model is loaded and the server takes requests.
+#[utoipa::path(
+    get,
+    path = "/health",
+    security(()),
+    responses(
+        (status = 200, description = "Ready", body = Health),
+        (status = 503, description = "The model is still loading", body = ErrorBody)
+    )
+)]
 pub async fn health(State(state): State<AppState>) -> Result<Response> {
     state.ready()?;
-    Ok(json(json!({"status": "ok"})))
+    Ok(axum::Json(Health {
+        status: "ok".into(),
+    })
+    .into_response())
 }
 
 pub async fn metrics(State(state): State<AppState>) -> Response {

@@ -1,17 +1,17 @@
 //! The routes, one file each, and what they share: authorisation, bounded body reading,
 //! cancellation when a client goes away, and the request metrics layer.
 
-mod chat;
-mod completions;
-mod health;
-mod models;
+pub(crate) mod chat;
+pub(crate) mod completions;
+pub(crate) mod health;
+pub(crate) mod models;
 mod page;
 mod respond;
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use samtal_generation::CancelToken;
@@ -28,6 +28,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/models/{id}", get(models::one))
         .route("/v1/chat/completions", post(chat::completions))
         .route("/v1/completions", post(completions::completions))
+        .route("/openapi.json", get(crate::openapi::serve))
         .fallback(|req: Request| async move { Error::NotFound(req.uri().path().to_owned()) })
         .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })
         .layer(axum::middleware::from_fn_with_state(state.clone(), observe))
@@ -104,9 +105,4 @@ impl Drop for CancelOnDrop {
     fn drop(&mut self) {
         self.0.cancel();
     }
-}
-
-/// A JSON response.
-pub fn json(v: serde_json::Value) -> Response {
-    axum::Json(v).into_response()
 }

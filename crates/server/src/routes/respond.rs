@@ -6,13 +6,16 @@ use std::convert::Infallible;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use samtal_generation::CancelToken;
-use serde_json::{json, Value};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
 use super::CancelOnDrop;
 use crate::error::{Error, Result};
-use crate::wire::{finish_reason, now, usage};
+use crate::wire::{
+    finish_reason, now, AssistantMessage, ChatChoice, ChatChunk, ChatCompletion, ChatLogprobs,
+    ChunkChoice, ChunkInfo, Completion, CompletionChoice, CompletionLogprobs, Delta, GuardInfo,
+    SamtalInfo, TokenLogprob, Usage,
+};
 use crate::worker::{Job, Out, Summary};
 use crate::AppState;
 
@@ -34,20 +37,6 @@ fn new_id(kind: Kind) -> String {
     format!("{prefix}-{:016x}", h.finish())
 }
 
-/// The `samtal` object of a response: the guard's verdict and what the turn cost.
-fn extra(s: &Summary, withheld: bool) -> Value {
-    json!({
-        "guard": s.guard,
-        "finish_reason": s.finish_reason.as_str(),
-        "prefill_tokens": s.prefill_tokens,
-        "ttft_ms": s.ttft_ms,
-        "tokens_per_s": s.tokens_per_s,
-        "withheld": withheld,
-        "dropped_turns": s.dropped_turns,
-        "conversation_id": s.conversation_id,
-    })
-}
-
 struct Shape {
     kind: Kind,
     id: String,
@@ -55,76 +44,146 @@ struct Shape {
     model: String,
 }
 
+/// A body as JSON text (serializing these types cannot fail: every map has string keys).
+fn json_text<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_default()
+}
+
 impl Shape {
-    fn chunk(&self, delta: Value, finish: Option<&str>, samtal: Option<Value>) -> Value {
-        let mut v = match self.kind {
-            Kind::Chat => json!({
-                "id": self.id, "object": "chat.completion.chunk", "created": self.created,
-                "model": self.model,
-                "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": null}],
-            }),
-            Kind::Completion => json!({
-                "id": self.id, "object": "text_completion", "created": self.created,
-                "model": self.model,
-                "choices": [{"index": 0, "text": delta.get("content").cloned().unwrap_or(json!("")),
-                             "finish_reason": finish, "logprobs": null}],
-            }),
-        };
-        if let Some(s) = samtal {
-            v["samtal"] = s;
-        }
-        v
-    }
-
-    /// A choice's `logprobs`: `{"content": [...]}` for chat, the legacy lists for completions.
-    fn logprobs(&self, entries: &[Value]) -> Value {
-        if entries.is_empty() {
-            return Value::Null;
-        }
+    /// One stream chunk: text, a finish reason, the `samtal` object, log-probabilities.
+    fn chunk(
+        &self,
+        content: Option<String>,
+        finish: Option<&str>,
+        samtal: Option<ChunkInfo>,
+        entries: &[TokenLogprob],
+    ) -> String {
+        let finish_reason = finish.map(str::to_owned);
         match self.kind {
-            Kind::Chat => json!({"content": entries}),
-            Kind::Completion => {
-                let mut offset = 0;
-                let mut offsets = Vec::new();
-                for e in entries {
-                    offsets.push(offset);
-                    offset += e["token"].as_str().map_or(0, str::len);
-                }
-                json!({
-                    "tokens": entries.iter().map(|e| e["token"].clone()).collect::<Vec<_>>(),
-                    "token_logprobs": entries.iter().map(|e| e["logprob"].clone()).collect::<Vec<_>>(),
-                    "top_logprobs": entries.iter().map(|e| {
-                        let m: serde_json::Map<String, Value> = e["top_logprobs"].as_array()
-                            .map(|a| a.iter().filter_map(|t| Some((t["token"].as_str()?.to_owned(), t["logprob"].clone()))).collect())
-                            .unwrap_or_default();
-                        Value::Object(m)
-                    }).collect::<Vec<_>>(),
-                    "text_offset": offsets,
-                })
-            }
+            Kind::Chat => json_text(&ChatChunk {
+                id: self.id.clone(),
+                object: "chat.completion.chunk".into(),
+                created: self.created,
+                model: self.model.clone(),
+                choices: vec![ChunkChoice {
+                    index: 0,
+                    delta: Delta {
+                        role: None,
+                        content,
+                    },
+                    finish_reason,
+                    logprobs: (!entries.is_empty()).then(|| ChatLogprobs {
+                        content: entries.to_vec(),
+                    }),
+                }],
+                usage: None,
+                samtal,
+            }),
+            Kind::Completion => json_text(&Completion {
+                id: self.id.clone(),
+                object: "text_completion".into(),
+                created: self.created,
+                model: self.model.clone(),
+                choices: vec![CompletionChoice {
+                    index: 0,
+                    text: content.unwrap_or_default(),
+                    finish_reason,
+                    logprobs: (!entries.is_empty())
+                        .then(|| CompletionLogprobs::from_entries(entries)),
+                }],
+                usage: None,
+                samtal,
+            }),
         }
     }
 
-    fn whole(&self, s: &Summary, withheld: bool, entries: &[Value]) -> Value {
-        let fr = finish_reason(s.finish_reason);
-        let lp = self.logprobs(entries);
-        let choice = match self.kind {
-            Kind::Chat => json!({"index": 0, "finish_reason": fr, "logprobs": lp,
-                                 "message": {"role": "assistant", "content": s.text}}),
-            Kind::Completion => {
-                json!({"index": 0, "finish_reason": fr, "logprobs": lp, "text": s.text})
-            }
-        };
-        let object = match self.kind {
-            Kind::Chat => "chat.completion",
-            Kind::Completion => "text_completion",
-        };
-        json!({
-            "id": self.id, "object": object, "created": self.created, "model": self.model,
-            "choices": [choice],
-            "usage": usage(s.prompt_tokens, s.completion_tokens),
-            "samtal": extra(s, withheld),
+    /// The chat stream's first chunk: the assistant's role.
+    fn role(&self) -> String {
+        json_text(&ChatChunk {
+            id: self.id.clone(),
+            object: "chat.completion.chunk".into(),
+            created: self.created,
+            model: self.model.clone(),
+            choices: vec![ChunkChoice {
+                index: 0,
+                delta: Delta {
+                    role: Some("assistant".into()),
+                    content: Some(String::new()),
+                },
+                finish_reason: None,
+                logprobs: None,
+            }],
+            usage: None,
+            samtal: None,
         })
+    }
+
+    /// The chunk with `stream_options.include_usage`: no choices, the usage.
+    fn usage(&self, usage: Usage) -> String {
+        match self.kind {
+            Kind::Chat => json_text(&ChatChunk {
+                id: self.id.clone(),
+                object: "chat.completion.chunk".into(),
+                created: self.created,
+                model: self.model.clone(),
+                choices: Vec::new(),
+                usage: Some(usage),
+                samtal: None,
+            }),
+            Kind::Completion => json_text(&Completion {
+                id: self.id.clone(),
+                object: "text_completion".into(),
+                created: self.created,
+                model: self.model.clone(),
+                choices: Vec::new(),
+                usage: Some(usage),
+                samtal: None,
+            }),
+        }
+    }
+
+    fn whole(&self, s: &Summary, withheld: bool, entries: &[TokenLogprob]) -> Response {
+        let fr = finish_reason(s.finish_reason).to_owned();
+        let usage = Usage::new(s.prompt_tokens, s.completion_tokens);
+        let samtal = SamtalInfo::new(s, withheld);
+        match self.kind {
+            Kind::Chat => axum::Json(ChatCompletion {
+                id: self.id.clone(),
+                object: "chat.completion".into(),
+                created: self.created,
+                model: self.model.clone(),
+                choices: vec![ChatChoice {
+                    index: 0,
+                    message: AssistantMessage {
+                        role: "assistant".into(),
+                        content: s.text.clone(),
+                    },
+                    finish_reason: fr,
+                    logprobs: (!entries.is_empty()).then(|| ChatLogprobs {
+                        content: entries.to_vec(),
+                    }),
+                }],
+                usage,
+                samtal,
+            })
+            .into_response(),
+            Kind::Completion => axum::Json(Completion {
+                id: self.id.clone(),
+                object: "text_completion".into(),
+                created: self.created,
+                model: self.model.clone(),
+                choices: vec![CompletionChoice {
+                    index: 0,
+                    text: s.text.clone(),
+                    finish_reason: Some(fr),
+                    logprobs: (!entries.is_empty())
+                        .then(|| CompletionLogprobs::from_entries(entries)),
+                }],
+                usage: Some(usage),
+                samtal: Some(ChunkInfo::Done(samtal)),
+            })
+            .into_response(),
+        }
     }
 }
 
@@ -156,7 +215,7 @@ pub async fn run(
                 Out::Logprob(e) => entries.push(e),
                 Out::Done(s) => {
                     drop(guard);
-                    return Ok(axum::Json(shape.whole(&s, withheld, &entries)).into_response());
+                    return Ok(shape.whole(&s, withheld, &entries));
                 }
                 Out::Failed(e) => return Err(e),
                 Out::Guard(_) | Out::Text(_) => {}
@@ -168,30 +227,17 @@ pub async fn run(
     let (etx, erx) = mpsc::channel::<std::result::Result<Event, Infallible>>(64);
     tokio::spawn(async move {
         let _guard = guard;
-        let send = |v: Value| {
+        let send = |data: String| {
             let etx = etx.clone();
-            async move {
-                etx.send(Ok(Event::default().data(v.to_string())))
-                    .await
-                    .is_ok()
-            }
+            async move { etx.send(Ok(Event::default().data(data))).await.is_ok() }
         };
-        if kind == Kind::Chat
-            && !send(shape.chunk(json!({"role": "assistant", "content": ""}), None, None)).await
-        {
+        if kind == Kind::Chat && !send(shape.role()).await {
             return;
         }
         let mut withheld = false;
         let mut streamed = false;
         // Log-probabilities ride on the next chunk with text (text may be held back).
-        let mut pending: Vec<Value> = Vec::new();
-        let with_lp = |mut chunk: Value, pending: &mut Vec<Value>| {
-            if !pending.is_empty() {
-                chunk["choices"][0]["logprobs"] = shape.logprobs(pending);
-                pending.clear();
-            }
-            chunk
-        };
+        let mut pending: Vec<TokenLogprob> = Vec::new();
         while let Some(out) = rx.recv().await {
             let ok = match out {
                 Out::Logprob(e) => {
@@ -199,34 +245,37 @@ pub async fn run(
                     true
                 }
                 Out::Guard(g) => {
-                    send(shape.chunk(json!({}), None, Some(json!({"guard": g})))).await
+                    let info = ChunkInfo::Guard {
+                        guard: GuardInfo::from(&g),
+                    };
+                    send(shape.chunk(None, None, Some(info), &[])).await
                 }
                 Out::Text(t) => {
                     streamed = true;
-                    let c = with_lp(shape.chunk(json!({"content": t}), None, None), &mut pending);
+                    let c = shape.chunk(Some(t), None, None, &pending);
+                    pending.clear();
                     send(c).await
                 }
                 Out::Withheld => {
                     withheld = true;
-                    send(shape.chunk(json!({}), None, Some(json!({"withheld": true})))).await
+                    let info = ChunkInfo::Withheld { withheld: true };
+                    send(shape.chunk(None, None, Some(info), &[])).await
                 }
                 Out::Done(s) => {
                     // A blocked message's fixed answer was never streamed.
                     if !streamed
                         && !withheld
                         && !s.text.is_empty()
-                        && !send(shape.chunk(json!({"content": s.text}), None, None)).await
+                        && !send(shape.chunk(Some(s.text.clone()), None, None, &[])).await
                     {
                         return;
                     }
                     let fr = finish_reason(s.finish_reason);
-                    let mut ok =
-                        send(shape.chunk(json!({}), Some(fr), Some(extra(&s, withheld)))).await;
+                    let info = ChunkInfo::Done(SamtalInfo::new(&s, withheld));
+                    let mut ok = send(shape.chunk(None, Some(fr), Some(info), &pending)).await;
                     if ok && include_usage {
-                        let mut u = shape.chunk(json!({}), None, None);
-                        u["choices"] = json!([]);
-                        u["usage"] = usage(s.prompt_tokens, s.completion_tokens);
-                        ok = send(u).await;
+                        ok = send(shape.usage(Usage::new(s.prompt_tokens, s.completion_tokens)))
+                            .await;
                     }
                     if ok {
                         let _ = etx.send(Ok(Event::default().data("[DONE]"))).await;
@@ -234,7 +283,7 @@ pub async fn run(
                     return;
                 }
                 Out::Failed(e) => {
-                    if send(e.body()).await {
+                    if send(json_text(&e.body())).await {
                         let _ = etx.send(Ok(Event::default().data("[DONE]"))).await;
                     }
                     return;

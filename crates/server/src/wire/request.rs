@@ -1,25 +1,26 @@
-//! The OpenAI wire format: requests as clients send them, checked and turned into samtal's
-//! messages and generation settings; responses and stream chunks.
-
-use std::collections::BTreeMap;
+//! Requests as clients send them, checked and turned into samtal's messages and generation
+//! settings. The generation settings are not fields here: they are read by name from the
+//! settings table ([`samtal_generation::settings`]), so the server takes every setting the CLI
+//! takes, under OpenAI's name where OpenAI has one and llama.cpp's otherwise.
 
 use samtal_chat::Message;
-use samtal_generation::{FinishReason, GenerateParams};
+use samtal_generation::{GenerateParams, Overrides, SETTINGS};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
+use utoipa::ToSchema;
 
 use crate::error::{Error, Result};
 use crate::Limits;
 
 /// `content`: a string, an array of parts (`{"type": "text", "text": …}`), or null.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(untagged)]
 pub enum Content {
     Text(String),
     Parts(Vec<Part>),
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct Part {
     #[serde(rename = "type")]
     pub kind: String,
@@ -27,59 +28,54 @@ pub struct Part {
     pub text: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct WireMessage {
     pub role: String,
     #[serde(default)]
     pub content: Option<Content>,
 }
 
-/// `stop`: one string or a list.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-pub enum Stop {
-    One(String),
-    Many(Vec<String>),
-}
-
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct StreamOptions {
     #[serde(default)]
     pub include_usage: bool,
 }
 
-/// Sampling fields shared by both endpoints.
-#[derive(Debug, Default, Deserialize)]
+/// The fields both endpoints share besides the generation settings.
+#[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct Sampling {
-    pub max_tokens: Option<u64>,
-    pub max_completion_tokens: Option<u64>,
-    pub temperature: Option<f64>,
-    pub top_p: Option<f64>,
-    pub top_k: Option<i64>,
-    pub min_p: Option<f64>,
-    pub stop: Option<Stop>,
-    pub seed: Option<i64>,
-    pub frequency_penalty: Option<f64>,
-    pub presence_penalty: Option<f64>,
-    pub repetition_penalty: Option<f64>,
-    pub logit_bias: Option<BTreeMap<String, f64>>,
+    /// Chat: `true`, with `top_logprobs`; completions: the number of alternatives.
+    #[schema(value_type = Option<Object>)]
     pub logprobs: Option<Value>,
+    #[schema(minimum = 0, maximum = 20)]
     pub top_logprobs: Option<u64>,
+    /// Only 1.
+    #[schema(minimum = 1, maximum = 1)]
     pub n: Option<u64>,
+    /// Only `{"type": "text"}`.
+    #[schema(value_type = Option<Object>)]
     pub response_format: Option<Value>,
     /// Function calling is not supported: a request that offers tools is refused (as Ollama
     /// refuses it for a model without tool support), not answered as if they were absent.
+    #[schema(value_type = Option<Vec<Object>>)]
     pub tools: Option<Value>,
+    /// Only "none" or "auto".
+    #[schema(value_type = Option<String>)]
     pub tool_choice: Option<Value>,
     #[serde(default)]
     pub stream: bool,
     #[serde(default)]
     pub stream_options: Option<StreamOptions>,
-    #[allow(dead_code)] // accepted, as OpenAI does, and not used
+    /// Accepted, as OpenAI does, and not used.
     pub user: Option<String>,
+    /// Everything else: the generation settings, by name; fields no setting has are ignored,
+    /// as OpenAI's clients send fields of their own.
+    #[serde(flatten)]
+    #[schema(ignore)]
+    pub settings: serde_json::Map<String, Value>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct ChatRequest {
     #[serde(default)]
     pub model: Option<String>,
@@ -92,14 +88,14 @@ pub struct ChatRequest {
 }
 
 /// `prompt`: a string or a list of one string.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(untagged)]
 pub enum Prompt {
     One(String),
     Many(Vec<String>),
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct CompletionRequest {
     #[serde(default)]
     pub model: Option<String>,
@@ -121,16 +117,6 @@ pub fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T> {
     let text = std::str::from_utf8(body)
         .map_err(|e| Error::bad(format!("the request body is not valid UTF-8: {e}"), None))?;
     serde_json::from_str(text).map_err(|e| Error::bad(format!("invalid request body: {e}"), None))
-}
-
-fn range(name: &str, v: f64, lo: f64, hi: f64) -> Result<f32> {
-    if !v.is_finite() || v < lo || v > hi {
-        return Err(Error::bad(
-            format!("{name} must be between {lo} and {hi}, got {v}"),
-            Some(name),
-        ));
-    }
-    Ok(v as f32)
 }
 
 /// Messages of a chat request: roles checked, parts joined, the history and the new user turn.
@@ -285,106 +271,39 @@ pub fn params(s: &Sampling, base: &GenerateParams, limits: &Limits) -> Result<Ge
             ));
         }
     }
-    if let Some(max) = s.max_completion_tokens.or(s.max_tokens) {
-        if max == 0 || max > limits.max_tokens as u64 {
+    let user = overrides(&s.settings)?;
+    let mut p = user.apply(&p);
+    if p.max_new_tokens > limits.max_tokens {
+        if user.get("max_new_tokens").is_some() {
             return Err(Error::bad(
-                format!("max_tokens must be between 1 and {}", limits.max_tokens),
+                format!(
+                    "max_tokens must be at most {} on this server",
+                    limits.max_tokens
+                ),
                 Some("max_tokens"),
             ));
         }
-        p.max_new_tokens = max as usize;
+        p.max_new_tokens = limits.max_tokens;
     }
-    let sp = &mut p.sampling;
-    if let Some(t) = s.temperature {
-        sp.temperature = range("temperature", t, 0.0, 2.0)?;
-    }
-    if let Some(v) = s.top_p {
-        sp.top_p = range("top_p", v, 0.0, 1.0)?;
-    }
-    if let Some(k) = s.top_k {
-        if !(0..=1_000_000).contains(&k) {
-            return Err(Error::bad(
-                "top_k must be between 0 and 1000000",
-                Some("top_k"),
-            ));
-        }
-        sp.top_k = k as usize;
-    }
-    if let Some(v) = s.min_p {
-        sp.min_p = range("min_p", v, 0.0, 1.0)?;
-    }
-    if let Some(v) = s.frequency_penalty {
-        sp.frequency_penalty = range("frequency_penalty", v, -2.0, 2.0)?;
-    }
-    if let Some(v) = s.presence_penalty {
-        sp.presence_penalty = range("presence_penalty", v, -2.0, 2.0)?;
-    }
-    if let Some(v) = s.repetition_penalty {
-        sp.repetition_penalty = range("repetition_penalty", v, 0.01, 10.0)?;
-    }
-    if let Some(seed) = s.seed {
-        sp.seed = Some(seed as u64);
-    }
-    if let Some(bias) = &s.logit_bias {
-        if bias.len() > 300 {
-            return Err(Error::bad(
-                "logit_bias has more than 300 entries",
-                Some("logit_bias"),
-            ));
-        }
-        for (k, v) in bias {
-            let id: u32 = k.parse().map_err(|_| {
-                Error::bad(
-                    format!("logit_bias key {k:?} is not a token id"),
-                    Some("logit_bias"),
-                )
-            })?;
-            sp.logit_bias
-                .insert(id, range("logit_bias", *v, -100.0, 100.0)?);
-        }
-    }
-    let stops = match &s.stop {
-        None => Vec::new(),
-        Some(Stop::One(s)) => vec![s.clone()],
-        Some(Stop::Many(v)) => v.clone(),
-    };
-    if stops.len() > limits.max_stops {
-        return Err(Error::bad(
-            format!("at most {} stop strings are allowed", limits.max_stops),
-            Some("stop"),
-        ));
-    }
-    for st in &stops {
-        if st.is_empty() || st.len() > limits.max_stop_len {
-            return Err(Error::bad(
-                format!(
-                    "each stop string must have 1 to {} bytes",
-                    limits.max_stop_len
-                ),
-                Some("stop"),
-            ));
-        }
-    }
-    p.stop.extend(stops);
     Ok(p)
 }
 
-/// OpenAI's finish reason for samtal's.
-pub fn finish_reason(r: FinishReason) -> &'static str {
-    match r {
-        FinishReason::Length | FinishReason::Loop => "length",
-        FinishReason::ContentFilter => "content_filter",
-        _ => "stop",
+/// The request's generation settings, each read by the name the client used: of a setting's
+/// names, the aliases first (`max_completion_tokens` before the older `max_tokens`), then the
+/// HTTP name, then samtal's. A bad value is a 400 naming the field as sent.
+fn overrides(fields: &serde_json::Map<String, Value>) -> Result<Overrides> {
+    let mut o = Overrides::default();
+    for s in SETTINGS {
+        let names = s.aliases.iter().copied().chain([s.http, s.name]);
+        let Some((key, v)) = names.filter_map(|n| fields.get_key_value(n)).next() else {
+            continue;
+        };
+        o.set_json(s.name, v).map_err(|e| match e {
+            samtal_generation::Error::InvalidParameter { message, .. } => {
+                Error::bad(format!("invalid {key}: {message}"), Some(key))
+            }
+            other => Error::from(other),
+        })?;
     }
-}
-
-pub fn usage(prompt: usize, completion: usize) -> Value {
-    json!({"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion})
-}
-
-pub fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
+    Ok(o)
 }

@@ -1,0 +1,6 @@
+//! What several test binaries share. Each binary uses part of it.
+#![allow(dead_code)]
+
+#[cfg(unix)]
+pub mod pty;
+pub mod serve;

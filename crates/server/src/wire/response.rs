@@ -1,0 +1,277 @@
+//! Every response body samtal sends, typed: chat completions and their stream chunks, text
+//! completions and theirs, log-probabilities in both endpoints' shapes, usage, the `samtal`
+//! extension object, model cards, health and errors.
+
+use samtal_chat::GuardReport;
+use samtal_generation::FinishReason;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::worker::Summary;
+
+/// OpenAI's finish reason for samtal's.
+pub fn finish_reason(r: FinishReason) -> &'static str {
+    match r {
+        FinishReason::Length | FinishReason::Loop => "length",
+        FinishReason::ContentFilter => "content_filter",
+        FinishReason::Eos | FinishReason::Stop | FinishReason::Cancelled => "stop",
+        _ => "stop",
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct Usage {
+    pub prompt_tokens: usize,
+    pub completion_tokens: usize,
+    pub total_tokens: usize,
+}
+
+impl Usage {
+    pub fn new(prompt: usize, completion: usize) -> Self {
+        Self {
+            prompt_tokens: prompt,
+            completion_tokens: completion,
+            total_tokens: prompt + completion,
+        }
+    }
+}
+
+/// One alternative token at a step.
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct TopLogprob {
+    pub token: String,
+    pub logprob: f32,
+    /// The token's UTF-8 bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// A generated token's log-probability, in the chat API's shape.
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct TokenLogprob {
+    pub token: String,
+    pub logprob: f32,
+    pub bytes: Vec<u8>,
+    pub top_logprobs: Vec<TopLogprob>,
+}
+
+/// A chat choice's `logprobs`.
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct ChatLogprobs {
+    pub content: Vec<TokenLogprob>,
+}
+
+/// A text completion's `logprobs`: the legacy parallel lists.
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct CompletionLogprobs {
+    pub tokens: Vec<String>,
+    pub token_logprobs: Vec<f32>,
+    pub top_logprobs: Vec<std::collections::BTreeMap<String, f32>>,
+    pub text_offset: Vec<usize>,
+}
+
+impl CompletionLogprobs {
+    pub fn from_entries(entries: &[TokenLogprob]) -> Self {
+        let mut offset = 0;
+        let mut text_offset = Vec::with_capacity(entries.len());
+        for e in entries {
+            text_offset.push(offset);
+            offset += e.token.len();
+        }
+        Self {
+            tokens: entries.iter().map(|e| e.token.clone()).collect(),
+            token_logprobs: entries.iter().map(|e| e.logprob).collect(),
+            top_logprobs: entries
+                .iter()
+                .map(|e| {
+                    e.top_logprobs
+                        .iter()
+                        .map(|t| (t.token.clone(), t.logprob))
+                        .collect()
+                })
+                .collect(),
+            text_offset,
+        }
+    }
+}
+
+/// The guard's verdict on a message, as the API reports it.
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct GuardInfo {
+    /// `allow`, `flag` or `block`.
+    pub verdict: String,
+    pub score: f32,
+    pub reasons: Vec<String>,
+    /// Set when the answer was withheld: `canary` or `verbatim`.
+    pub leak: Option<String>,
+}
+
+impl From<&GuardReport> for GuardInfo {
+    fn from(r: &GuardReport) -> Self {
+        Self {
+            verdict: r.verdict.as_str().to_owned(),
+            score: r.score,
+            reasons: r.reasons.clone(),
+            leak: r.leak.map(str::to_owned),
+        }
+    }
+}
+
+/// The `samtal` object of a response: the guard's verdict and what the turn cost.
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct SamtalInfo {
+    pub guard: Option<GuardInfo>,
+    /// samtal's own finish reason (`eos`, `stop`, `length`, `loop`, `cancelled`,
+    /// `content_filter`).
+    pub finish_reason: String,
+    pub prefill_tokens: usize,
+    pub ttft_ms: f64,
+    pub tokens_per_s: f64,
+    pub withheld: bool,
+    pub dropped_turns: usize,
+    pub conversation_id: Option<String>,
+}
+
+impl SamtalInfo {
+    pub fn new(s: &Summary, withheld: bool) -> Self {
+        Self {
+            guard: s.guard.as_ref().map(GuardInfo::from),
+            finish_reason: s.finish_reason.as_str().to_owned(),
+            prefill_tokens: s.prefill_tokens,
+            ttft_ms: s.ttft_ms,
+            tokens_per_s: s.tokens_per_s,
+            withheld,
+            dropped_turns: s.dropped_turns,
+            conversation_id: s.conversation_id.clone(),
+        }
+    }
+}
+
+/// The `samtal` object of a stream chunk: the guard's verdict (before any text), the notice
+/// that what was streamed is withheld, or the closing figures.
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum ChunkInfo {
+    Guard { guard: GuardInfo },
+    Withheld { withheld: bool },
+    Done(SamtalInfo),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct AssistantMessage {
+    pub role: String,
+    pub content: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct ChatChoice {
+    pub index: u32,
+    pub message: AssistantMessage,
+    pub finish_reason: String,
+    pub logprobs: Option<ChatLogprobs>,
+}
+
+/// `POST /v1/chat/completions` without streaming.
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct ChatCompletion {
+    pub id: String,
+    /// `chat.completion`
+    pub object: String,
+    pub created: u64,
+    pub model: String,
+    pub choices: Vec<ChatChoice>,
+    pub usage: Usage,
+    pub samtal: SamtalInfo,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, ToSchema)]
+pub struct Delta {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct ChunkChoice {
+    pub index: u32,
+    pub delta: Delta,
+    pub finish_reason: Option<String>,
+    pub logprobs: Option<ChatLogprobs>,
+}
+
+/// One `data:` event of a streamed chat completion.
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct ChatChunk {
+    pub id: String,
+    /// `chat.completion.chunk`
+    pub object: String,
+    pub created: u64,
+    pub model: String,
+    pub choices: Vec<ChunkChoice>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Usage>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub samtal: Option<ChunkInfo>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct CompletionChoice {
+    pub index: u32,
+    pub text: String,
+    pub finish_reason: Option<String>,
+    pub logprobs: Option<CompletionLogprobs>,
+}
+
+/// `POST /v1/completions`, whole or as one `data:` event of a stream.
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct Completion {
+    pub id: String,
+    /// `text_completion`
+    pub object: String,
+    pub created: u64,
+    pub model: String,
+    pub choices: Vec<CompletionChoice>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Usage>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub samtal: Option<ChunkInfo>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct ModelCard {
+    pub id: String,
+    /// `model`
+    pub object: String,
+    pub created: u64,
+    pub owned_by: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct ModelList {
+    /// `list`
+    pub object: String,
+    pub data: Vec<ModelCard>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct Health {
+    /// `ok`
+    pub status: String,
+}
+
+/// An error in OpenAI's shape.
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorObject,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct ErrorObject {
+    pub message: String,
+    /// `invalid_request_error`, `rate_limit_error` or `server_error`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The request field the error is about.
+    pub param: Option<String>,
+    pub code: Option<String>,
+}
