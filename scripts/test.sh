@@ -26,6 +26,9 @@ cargo test --workspace
 step "OpenAI clients (openai, LangChain) against samtal serve"
 bash scripts/test_openai_clients.sh
 
+step "schemathesis against the server's /openapi.json"
+bash scripts/test_openapi.sh
+
 step "the web page in headless Chromium"
 bash scripts/test_web_page.sh
 

@@ -174,6 +174,16 @@ fn document() -> &'static Value {
     static DOC: OnceLock<Value> = OnceLock::new();
     DOC.get_or_init(|| {
         let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+        // A chunk's `samtal` object is a serde untagged enum: the first shape that fits, which
+        // is JSON Schema's anyOf (its shapes overlap, so utoipa's oneOf would refuse them).
+        if let Some(info) = doc.pointer_mut("/components/schemas/ChunkInfo") {
+            if let Some(shapes) = info.get_mut("oneOf").map(Value::take) {
+                info["anyOf"] = shapes;
+                if let Some(o) = info.as_object_mut() {
+                    o.remove("oneOf");
+                }
+            }
+        }
         for (path, chunk) in [
             ("~1v1~1chat~1completions", "ChatChunk"),
             ("~1v1~1completions", "Completion"),

@@ -30,9 +30,17 @@ pub struct Part {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct WireMessage {
+    #[schema(pattern = "^(system|developer|user|assistant)$")]
     pub role: String,
     #[serde(default)]
     pub content: Option<Content>,
+}
+
+/// The one `response_format` served: plain text.
+#[derive(Debug, ToSchema)]
+pub struct TextFormat {
+    #[schema(rename = "type", pattern = "^text$")]
+    pub kind: String,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -53,14 +61,14 @@ pub struct Sampling {
     #[schema(minimum = 1, maximum = 1)]
     pub n: Option<u64>,
     /// Only `{"type": "text"}`.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<TextFormat>)]
     pub response_format: Option<Value>,
     /// Function calling is not supported: a request that offers tools is refused (as Ollama
     /// refuses it for a model without tool support), not answered as if they were absent.
-    #[schema(value_type = Option<Vec<Object>>)]
+    #[schema(value_type = Option<Vec<Object>>, max_items = 0)]
     pub tools: Option<Value>,
     /// Only "none" or "auto".
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = "^(none|auto)$")]
     pub tool_choice: Option<Value>,
     #[serde(default)]
     pub stream: bool,
@@ -79,6 +87,8 @@ pub struct Sampling {
 pub struct ChatRequest {
     #[serde(default)]
     pub model: Option<String>,
+    /// The conversation, ending with the user's new message.
+    #[schema(min_items = 1)]
     pub messages: Vec<WireMessage>,
     /// A stored conversation to continue (also the `X-Samtal-Conversation` header).
     #[serde(default)]
