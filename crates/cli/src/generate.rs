@@ -6,7 +6,7 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use samtal_chat::{special_strings, Message};
 use samtal_generation::settings::Kind;
-use samtal_generation::{Overrides, Pipeline, PrefixCache, SETTINGS};
+use samtal_generation::{Controls, Grammar, Overrides, Pipeline, PrefixCache, SETTINGS};
 use samtal_tokenizer::Encode;
 
 use crate::args::ModelArgs;
@@ -23,6 +23,8 @@ pub struct GenerateArgs {
     pub system: Option<String>,
     #[command(flatten)]
     pub settings: SettingsArgs,
+    #[command(flatten)]
+    pub grammar: GrammarArgs,
     /// Print one JSON object with ids, text, finish reason and timings instead of streaming.
     #[arg(long)]
     pub json: bool,
@@ -106,6 +108,40 @@ impl SettingsArgs {
     }
 }
 
+/// A grammar the output must match: structured output.
+#[derive(Args, Debug, Default, Clone)]
+#[group(multiple = false)]
+pub struct GrammarArgs {
+    /// The output is JSON valid under this JSON Schema (a file).
+    #[arg(long, value_name = "FILE")]
+    pub json_schema: Option<std::path::PathBuf>,
+    /// The output matches this regular expression (the whole of it).
+    #[arg(long, value_name = "RE")]
+    pub regex: Option<String>,
+    /// The output matches this Lark grammar (a file, llguidance's dialect).
+    #[arg(long, value_name = "FILE.lark")]
+    pub grammar: Option<std::path::PathBuf>,
+}
+
+impl GrammarArgs {
+    /// The grammar the flags name, with its file read and, for a schema, parsed.
+    pub fn grammar(&self) -> Result<Option<Grammar>> {
+        let read = |p: &std::path::Path| {
+            std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))
+        };
+        Ok(match (&self.json_schema, &self.regex, &self.grammar) {
+            (Some(p), _, _) => {
+                let schema = serde_json::from_str(&read(p)?)
+                    .with_context(|| format!("{} is not JSON", p.display()))?;
+                Some(Grammar::JsonSchema(schema))
+            }
+            (_, Some(rx), _) => Some(Grammar::Regex(rx.clone())),
+            (_, _, Some(p)) => Some(Grammar::Lark(read(p)?)),
+            _ => None,
+        })
+    }
+}
+
 /// The prompt's token ids: the chat template with a generation prompt when the model has one
 /// (and `raw` is off), encoded as the chat session encodes it (content as plain text), else the
 /// text as it is.
@@ -130,13 +166,21 @@ pub fn run(a: GenerateArgs) -> Result<()> {
     if ids.is_empty() {
         bail!("the prompt is empty");
     }
+    let mut constraint = match a.grammar.grammar()? {
+        Some(g) => Some(p.grammars()?.compile(&g)?),
+        None => None,
+    };
     let mut cache = PrefixCache::new(p.model.lm().as_ref());
+    let controls = Controls {
+        constraint: constraint.as_mut(),
+        ..Controls::default()
+    };
     let mut stdout = std::io::stdout().lock();
     let json = a.json;
     let mut write_err = None;
     let out = p
         .generator()
-        .generate(&mut cache, &ids, &params, Default::default(), &mut |ev| {
+        .generate(&mut cache, &ids, &params, controls, &mut |ev| {
             if json {
                 return;
             }

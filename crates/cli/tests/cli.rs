@@ -301,3 +301,57 @@ fn template_renders_messages_with_content_as_plain_text() {
         "{ids:?}"
     );
 }
+
+/// `--regex` and `--json-schema` constrain what `samtal generate` writes; a bad schema is a
+/// clear error.
+#[test]
+fn generate_writes_what_the_grammar_allows() {
+    let model = fixture("tiny-llama");
+    let out = samtal(&[
+        "generate",
+        "--model",
+        &model,
+        "--regex",
+        "(yes|no)!",
+        "--temperature",
+        "1",
+        "--seed",
+        "4",
+        "Well?",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        ["yes!", "no!"].contains(&stdout(&out).trim()),
+        "{}",
+        stdout(&out)
+    );
+
+    let dir = std::env::temp_dir().join(format!("samtal-schema-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let schema = dir.join("schema.json");
+    let path = schema.display().to_string();
+    std::fs::write(
+        &schema,
+        r#"{"type":"object","properties":{"n":{"type":"integer","maximum":9}},"required":["n"],"additionalProperties":false}"#,
+    )
+    .unwrap();
+    let out = samtal(&[
+        "generate",
+        "--model",
+        &model,
+        "--json-schema",
+        &path,
+        "-n",
+        "40",
+        "Number:",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert!(v["n"].as_i64().unwrap() <= 9);
+
+    std::fs::write(&schema, r#"{"type": "nonsense"}"#).unwrap();
+    let out = samtal(&["generate", "--model", &model, "--json-schema", &path, "x"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("grammar: "), "{}", stderr(&out));
+    std::fs::remove_dir_all(dir).unwrap();
+}

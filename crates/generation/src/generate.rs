@@ -10,6 +10,7 @@ use samtal_engine::CausalLm;
 use samtal_tokenizer::Tokenizer;
 use serde::Serialize;
 
+use crate::constraint::Constraint;
 use crate::params::GenerateParams;
 use crate::prefix::PrefixCache;
 use crate::sampler::Sampler;
@@ -37,6 +38,16 @@ pub enum FinishReason {
 }
 
 impl FinishReason {
+    /// The reason under OpenAI's names: a loop ends for length, and an end-of-generation
+    /// token, a stop string and a cancellation all stop.
+    pub fn openai(self) -> &'static str {
+        match self {
+            FinishReason::Length | FinishReason::Loop => "length",
+            FinishReason::ContentFilter => "content_filter",
+            FinishReason::Eos | FinishReason::Stop | FinishReason::Cancelled => "stop",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             FinishReason::Eos => "eos",
@@ -134,6 +145,9 @@ pub struct Controls<'a> {
     /// like the `stop` setting's and, like them, added to the model's end-of-generation set.
     pub stops: &'a [String],
     pub check: Option<&'a mut dyn TextCheck>,
+    /// A grammar the output must match (see [`crate::constraint`]); checked on the sampled
+    /// token, applied as a mask when it rejects it.
+    pub constraint: Option<&'a mut Constraint>,
     /// When the request started, for the time to first token (prompt building included).
     pub started: Option<Instant>,
 }
@@ -144,6 +158,7 @@ impl std::fmt::Debug for Controls<'_> {
             .field("cancel", &self.cancel)
             .field("stops", &self.stops)
             .field("check", &self.check.is_some())
+            .field("constraint", &self.constraint)
             .field("started", &self.started)
             .finish()
     }
@@ -300,7 +315,20 @@ impl Generator<'_> {
                 finish = FinishReason::Cancelled;
                 break;
             }
-            let choice = sampler.sample(&mut logits, &history);
+            let choice = match controls.constraint.as_deref_mut() {
+                None => sampler.sample(&mut logits, &history),
+                Some(c) => {
+                    let original = logits.clone();
+                    let first = sampler.sample(&mut logits, &history);
+                    if c.allows(first.token) {
+                        first
+                    } else {
+                        logits = original;
+                        c.mask(&mut logits)?;
+                        sampler.sample(&mut logits, &history)
+                    }
+                }
+            };
             if step == 0 {
                 timings.ttft_ms = started.elapsed().as_secs_f64() * 1e3;
             }
@@ -328,8 +356,13 @@ impl Generator<'_> {
             } else {
                 stream.push(token)?
             };
-            if let (Some(d), Some(check)) = (&delta, controls.check.as_deref_mut()) {
+            if let Some(d) = &delta {
                 decoded.push_str(d);
+            }
+            if let Some(c) = controls.constraint.as_deref_mut() {
+                c.consume(token, &decoded)?;
+            }
+            if let (Some(_), Some(check)) = (&delta, controls.check.as_deref_mut()) {
                 if let Some(reason) = check.check(&decoded) {
                     on_event(Event::Token {
                         id: token,

@@ -17,6 +17,7 @@
 //! # Ok::<(), samtal_generation::Error>(())
 //! ```
 
+pub mod constraint;
 mod generate;
 mod params;
 mod perplexity;
@@ -29,6 +30,7 @@ mod stop;
 
 use std::path::PathBuf;
 
+pub use constraint::{Constraint, Grammar, Grammars};
 pub use generate::{
     CancelToken, Controls, Event, FinishReason, Generator, Output, TextCheck, Timings,
 };
@@ -60,6 +62,10 @@ pub enum Error {
     Config { path: PathBuf, message: String },
     #[error("the prompt is empty")]
     EmptyPrompt,
+    /// A grammar that does not compile, a schema feature the engine lacks, or a grammar that
+    /// no token can satisfy any more.
+    #[error("grammar: {0}")]
+    Grammar(String),
     #[error("unknown setting {name:?}; one of {known}")]
     UnknownSetting { name: String, known: String },
     #[error("perplexity needs at least two tokens, got {0}")]
@@ -81,6 +87,7 @@ impl Error {
         match self {
             Error::InvalidParameter { .. }
             | Error::UnknownSetting { .. }
+            | Error::Grammar(_)
             | Error::EmptyPrompt
             | Error::TooShort(_) => Fault::Request,
             Error::Engine(_) | Error::Tokenizer(_) | Error::Io { .. } | Error::Config { .. } => {

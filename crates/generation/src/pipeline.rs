@@ -6,6 +6,7 @@ use std::path::Path;
 use samtal_engine::{LoadOptions, Model};
 use samtal_tokenizer::Tokenizer;
 
+use crate::constraint::Grammars;
 use crate::generate::Generator;
 use crate::params::{GenerateParams, GenerationConfig};
 use crate::Result;
@@ -20,6 +21,8 @@ pub struct Pipeline {
     /// samtal's defaults with what the model recommends applied: generation_config.json, or a
     /// GGUF's `general.sampling.*` keys.
     pub defaults: GenerateParams,
+    /// The grammar engine for this tokenizer, built on first use.
+    grammars: std::sync::Arc<std::sync::OnceLock<Grammars>>,
 }
 
 impl Pipeline {
@@ -47,7 +50,17 @@ impl Pipeline {
             tokenizer,
             eog,
             defaults: gen_cfg.defaults()?,
+            grammars: Default::default(),
         })
+    }
+
+    /// The grammar engine for constrained decoding (its token trie is built on first use).
+    pub fn grammars(&self) -> Result<&Grammars> {
+        if let Some(g) = self.grammars.get() {
+            return Ok(g);
+        }
+        let g = Grammars::new(&self.tokenizer, &self.eog)?;
+        Ok(self.grammars.get_or_init(|| g))
     }
 
     pub fn generator(&self) -> Generator<'_> {

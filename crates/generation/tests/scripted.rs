@@ -487,3 +487,42 @@ fn the_prefix_cache_is_reused_only_as_far_as_the_ids_agree() {
         .unwrap();
     assert_eq!(out.timings.prefill_tokens, 1);
 }
+
+#[test]
+fn a_lazy_grammar_is_free_until_its_trigger_then_holds() {
+    let tok = tokenizer();
+    let eos = tok.special().eos.unwrap();
+    let script = ids_of(&tok, &["Sure", " <", "call", ">", "x", "y", "z", "w"]);
+    let lm = Scripted::new(tok.vocab_size(), script);
+    let g = Generator {
+        lm: &lm,
+        tokenizer: &tok,
+        eog: &[eos],
+    };
+    let grammars = samtal_generation::Grammars::new(&tok, &[eos]).unwrap();
+    let mut c = grammars
+        .compile(&samtal_generation::Grammar::Regex("[0-9]{2}".into()))
+        .unwrap()
+        .lazy("<call>", false);
+    let mut cache = PrefixCache::new(&lm);
+    let controls = Controls {
+        constraint: Some(&mut c),
+        ..Controls::default()
+    };
+    let out = g
+        .generate(&mut cache, &[5, 6], &greedy(30, &[]), controls, &mut |_| {})
+        .unwrap();
+    // Free text up to the trigger, then the grammar instead of the model's "xyzw", then only
+    // the end.
+    let rest = out
+        .text
+        .strip_prefix("Sure <call>")
+        .unwrap_or_else(|| panic!("{:?}", out.text));
+    assert!(
+        rest.len() == 2 && rest.bytes().all(|b| b.is_ascii_digit()),
+        "{:?}",
+        out.text
+    );
+    assert_eq!(out.finish_reason, FinishReason::Eos);
+    assert!(c.is_complete());
+}

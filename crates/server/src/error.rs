@@ -60,7 +60,15 @@ impl Error {
             Error::Chat(e) => e.fault(),
             Error::Generation(e) => e.fault(),
             Error::Internal(_) => Fault::Internal,
-            _ => Fault::Request,
+            Error::BadRequest { .. }
+            | Error::Unauthorized
+            | Error::NotFound(_)
+            | Error::UnknownModel(_)
+            | Error::MethodNotAllowed
+            | Error::TooLarge { .. }
+            | Error::Timeout
+            | Error::Busy { .. }
+            | Error::Unavailable => Fault::Request,
         }
     }
 

@@ -21,7 +21,9 @@ use samtal_chat::{
     ChatEvent, FinishReason, GuardOptions, GuardReport, Message, ModelRecord, Session,
     SessionOptions,
 };
-use samtal_generation::{CancelToken, Controls, Event, GenerateParams, Pipeline, PrefixCache};
+use samtal_generation::{
+    CancelToken, Controls, Event, GenerateParams, Grammar, Pipeline, PrefixCache,
+};
 use samtal_tokenizer::Encode;
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -36,6 +38,7 @@ pub enum Job {
         history: Vec<Message>,
         user: String,
         params: GenerateParams,
+        grammar: Option<Grammar>,
     },
     /// A turn of a stored conversation: the server holds the history; `system`, when given,
     /// replaces the persona.
@@ -44,11 +47,13 @@ pub enum Job {
         system: Option<String>,
         user: String,
         params: GenerateParams,
+        grammar: Option<Grammar>,
     },
     /// A raw continuation of `prompt`.
     Complete {
         prompt: String,
         params: GenerateParams,
+        grammar: Option<Grammar>,
     },
 }
 
@@ -63,6 +68,13 @@ pub enum Out {
     Withheld,
     Done(Summary),
     Failed(Error),
+}
+
+/// What one turn of a stored conversation is asked with.
+#[derive(Debug)]
+struct Turn {
+    params: GenerateParams,
+    grammar: Option<Grammar>,
 }
 
 /// How a job ended.
@@ -253,16 +265,23 @@ impl Worker {
                     history,
                     user,
                     params,
-                } => self.chat(&history, &user, params, &req.cancel, &req.tx),
+                    grammar,
+                } => self.chat(&history, &user, params, grammar, &req.cancel, &req.tx),
                 Job::Conversation {
                     id,
                     system,
                     user,
                     params,
-                } => self.conversation(&id, system, &user, params, &req.cancel, &req.tx),
-                Job::Complete { prompt, params } => {
-                    self.complete(&prompt, &params, &req.cancel, &req.tx)
+                    grammar,
+                } => {
+                    let turn = Turn { params, grammar };
+                    self.conversation(&id, system, &user, turn, &req.cancel, &req.tx)
                 }
+                Job::Complete {
+                    prompt,
+                    params,
+                    grammar,
+                } => self.complete(&prompt, &params, grammar, &req.cancel, &req.tx),
             }));
             let out = match result {
                 Ok(Ok(summary)) => {
@@ -288,11 +307,13 @@ impl Worker {
         history: &[Message],
         user: &str,
         params: GenerateParams,
+        grammar: Option<Grammar>,
         cancel: &CancelToken,
         tx: &UnboundedSender<Out>,
     ) -> Result<Summary> {
         self.session.set_history(history)?;
         *self.session.params_mut() = params;
+        self.session.set_grammar(grammar)?;
         let tok = &self.pipeline.tokenizer;
         turn(&mut self.session, tok, user, cancel, tx)
     }
@@ -305,7 +326,7 @@ impl Worker {
         id: &str,
         system: Option<String>,
         user: &str,
-        params: GenerateParams,
+        turn_opts: Turn,
         cancel: &CancelToken,
         tx: &UnboundedSender<Out>,
     ) -> Result<Summary> {
@@ -346,7 +367,8 @@ impl Worker {
                 session.set_system(system);
             }
         }
-        *session.params_mut() = params;
+        *session.params_mut() = turn_opts.params;
+        session.set_grammar(turn_opts.grammar)?;
         turn(&mut session, &self.pipeline.tokenizer, user, cancel, tx).map(|mut s| {
             s.conversation_id = Some(id.to_owned());
             s
@@ -385,10 +407,15 @@ impl Worker {
         &mut self,
         prompt: &str,
         params: &GenerateParams,
+        grammar: Option<Grammar>,
         cancel: &CancelToken,
         tx: &UnboundedSender<Out>,
     ) -> Result<Summary> {
         let p = &self.pipeline;
+        let mut constraint = match grammar {
+            Some(g) => Some(p.grammars()?.compile(&g)?),
+            None => None,
+        };
         let ids = p
             .tokenizer
             .encode(
@@ -413,6 +440,7 @@ impl Worker {
         params.max_new_tokens = params.max_new_tokens.min(context - ids.len());
         let controls = Controls {
             cancel: Some(cancel),
+            constraint: constraint.as_mut(),
             ..Controls::default()
         };
         let out = p

@@ -468,7 +468,7 @@ async fn hostile_requests_get_clean_errors() {
         json!({"messages": [{"role": "user", "content": "hi"}], "n": 3}).to_string().into_bytes(),
         json!({"messages": [{"role": "user", "content": "hi"}], "tools": [{"type": "function", "function": {"name": "f", "parameters": {}}}]}).to_string().into_bytes(),
         json!({"messages": [{"role": "user", "content": "hi"}], "tool_choice": "required"}).to_string().into_bytes(),
-        json!({"messages": [{"role": "user", "content": "hi"}], "response_format": {"type": "json_object"}}).to_string().into_bytes(),
+        json!({"messages": [{"role": "user", "content": "hi"}], "response_format": {"type": "xml"}}).to_string().into_bytes(),
         json!({"messages": [{"role": "user", "content": "hi"}], "logprobs": true, "top_logprobs": 50}).to_string().into_bytes(),
         json!({"messages": [{"role": "assistant", "content": "hi"}]}).to_string().into_bytes(),
         json!({"messages": [{"role": "user", "content": "a"}, {"role": "user", "content": "b"}]}).to_string().into_bytes(),
@@ -664,4 +664,67 @@ async fn a_setting_out_of_range_is_a_400_that_names_the_field_as_sent() {
     )
     .await;
     assert_eq!(st, StatusCode::OK, "{resp}");
+}
+
+/// `response_format`: a JSON Schema's answer parses and holds the schema, on both endpoints;
+/// a schema the engine cannot use is a 400 naming `response_format`, before any generation.
+#[tokio::test]
+async fn response_format_constrains_the_answer() {
+    let s = state(None);
+    let schema = json!({
+        "type": "object",
+        "properties": {"name": {"type": "string", "maxLength": 8}, "age": {"type": "integer", "minimum": 0, "maximum": 99}},
+        "required": ["name", "age"],
+        "additionalProperties": false
+    });
+    let rf = json!({"type": "json_schema", "json_schema": {"name": "person", "schema": schema, "strict": true}});
+    for (uri, mut body) in [
+        ("/v1/chat/completions", chat("Who are you?")),
+        ("/v1/completions", json!({"prompt": "Person:"})),
+    ] {
+        body["response_format"] = rf.clone();
+        body["max_tokens"] = json!(80);
+        body["temperature"] = json!(1);
+        body["seed"] = json!(3);
+        let (st, v) = post(&s, uri, body).await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        let text = v["choices"][0]["message"]["content"]
+            .as_str()
+            .or(v["choices"][0]["text"].as_str())
+            .unwrap();
+        let answer: Value = serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"));
+        assert!(
+            answer["name"].as_str().unwrap().chars().count() <= 8,
+            "{text}"
+        );
+        assert!(
+            (0..=99).contains(&answer["age"].as_i64().unwrap()),
+            "{text}"
+        );
+    }
+    let (st, v) = post(
+        &s,
+        "/v1/chat/completions",
+        json!({"messages": [{"role": "user", "content": "hi"}], "max_tokens": 40, "response_format": {"type": "json_object"}}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert!(v["choices"][0]["message"]["content"]
+        .as_str()
+        .unwrap()
+        .starts_with('{'));
+    for bad in [
+        json!({"type": "json_schema", "json_schema": {"name": "x"}}),
+        json!({"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "nonsense"}}}),
+        json!({"type": "yaml"}),
+    ] {
+        let (st, v) = post(
+            &s,
+            "/v1/chat/completions",
+            json!({"messages": [{"role": "user", "content": "hi"}], "response_format": bad}),
+        )
+        .await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
+        assert_eq!(v["error"]["param"], "response_format", "{v}");
+    }
 }

@@ -11,6 +11,7 @@
 //! is off by default, so `"<|im_end|>"` typed by a user becomes ordinary text tokens. Only
 //! template scaffolding should be encoded with it on.
 
+mod bytes;
 mod gguf;
 mod hf;
 mod special;
@@ -23,6 +24,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use bytes::TokenBytes;
 pub use special::{SpecialTokens, EOG_TEXTS};
 pub use stream::DecodeStream;
 

@@ -25,8 +25,8 @@ use std::time::Instant;
 
 use samtal_engine::CausalLm;
 use samtal_generation::{
-    CancelToken, Controls, Event, GenerateParams, Generator, Output, Pipeline, PrefixCache,
-    TextCheck,
+    CancelToken, Controls, Event, GenerateParams, Generator, Grammar, Output, Pipeline,
+    PrefixCache, TextCheck,
 };
 
 use crate::template::ChatTemplate;
@@ -97,6 +97,8 @@ pub struct Session {
     /// Where completed exchanges are saved, if anywhere.
     saved: Option<persist::Saved>,
     guard: SessionGuard,
+    /// A grammar every answer must match (structured output), if any.
+    grammar: Option<Grammar>,
     /// The guard's mark on each completed exchange (`turns[2k]`, `turns[2k + 1]`).
     marks: Vec<Mark>,
 }
@@ -162,6 +164,7 @@ impl Session {
             opts,
             saved: None,
             guard,
+            grammar: None,
             marks: Vec::new(),
         })
     }
@@ -240,6 +243,10 @@ impl Session {
         if let Some(l) = &self.guard.leak {
             stops.push(l.canary().to_owned());
         }
+        let mut constraint = match &self.grammar {
+            Some(g) => Some(self.pipeline.grammars()?.compile(g)?),
+            None => None,
+        };
         let generator = Generator {
             lm: self.lm.as_ref(),
             tokenizer: &self.pipeline.tokenizer,
@@ -249,6 +256,7 @@ impl Session {
             cancel,
             stops: &stops,
             check: leak.as_mut().map(|l| l as &mut dyn TextCheck),
+            constraint: constraint.as_mut(),
             started: Some(started),
         };
         // Transcript answers follow "label:" and start with the model's space: not shown.
@@ -376,6 +384,16 @@ impl Session {
     /// are not part of these.
     pub fn params_mut(&mut self) -> &mut GenerateParams {
         &mut self.params
+    }
+
+    /// Makes every answer match `grammar` (JSON Schema, regex, Lark), or lifts the constraint.
+    /// A grammar that does not compile is an error here, and the session keeps its old one.
+    pub fn set_grammar(&mut self, grammar: Option<Grammar>) -> Result<()> {
+        if let Some(g) = &grammar {
+            self.pipeline.grammars()?.compile(g)?;
+        }
+        self.grammar = grammar;
+        Ok(())
     }
 
     /// The token budget for prompt plus answer.

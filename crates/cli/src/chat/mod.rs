@@ -20,7 +20,7 @@ use samtal_chat::{
 use samtal_generation::Pipeline;
 
 use crate::args::ModelArgs;
-use crate::generate::SettingsArgs;
+use crate::generate::{GrammarArgs, SettingsArgs};
 
 mod repl;
 mod report;
@@ -59,6 +59,8 @@ pub struct ChatArgs {
     pub max_answer_chars: Option<usize>,
     #[command(flatten)]
     pub settings: SettingsArgs,
+    #[command(flatten)]
+    pub grammar: GrammarArgs,
     /// One JSON object per turn instead of the answer text.
     #[arg(long)]
     pub json: bool,
@@ -177,6 +179,7 @@ fn start(a: ChatArgs) -> Result<Started> {
         },
     };
     let mut session = Session::new(pipeline.clone(), opts)?;
+    session.set_grammar(a.grammar.grammar()?)?;
     if !a.no_save {
         let store = Store::open_default().context("cannot open the conversation store")?;
         session.save_to(store, store::new_id(), model_record(&path)?);
@@ -213,6 +216,7 @@ fn resume(a: ChatArgs, id: &str) -> Result<Started> {
         );
     }
     let mut session = Session::resume(pipeline.clone(), store, &conv, record)?;
+    session.set_grammar(a.grammar.grammar()?)?;
     if let Some(persona) = a.persona {
         session.set_system(persona);
     }

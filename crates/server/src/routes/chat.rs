@@ -4,9 +4,9 @@ use axum::extract::{Request, State};
 use axum::response::Response;
 
 use super::respond::{run, Kind};
-use super::{authorize, read_body};
+use super::{authorize, checked_grammar, read_body};
 use crate::error::{Error, Result};
-use crate::wire::{conversation_id, messages, params, parse, ChatRequest};
+use crate::wire::{conversation_id, messages, params, parse, response_format, ChatRequest};
 use crate::wire::{ChatChunk, ChatCompletion, ErrorBody};
 use crate::worker::Job;
 use crate::AppState;
@@ -48,6 +48,7 @@ pub async fn completions(State(state): State<AppState>, req: Request) -> Result<
     let id = header_id.or(r.conversation_id.clone());
     let base = samtal_chat::chat_params(&loaded.pipeline.defaults);
     let params = params(&r.sampling, &base, limits)?;
+    let grammar = checked_grammar(loaded, response_format(&r.sampling)?)?;
     let include_usage = r
         .sampling
         .stream_options
@@ -58,6 +59,7 @@ pub async fn completions(State(state): State<AppState>, req: Request) -> Result<
             history,
             user,
             params,
+            grammar,
         },
         Some(id) => {
             // The server holds the history: the request brings the new turn only.
@@ -77,6 +79,7 @@ pub async fn completions(State(state): State<AppState>, req: Request) -> Result<
                 system,
                 user,
                 params,
+                grammar,
             }
         }
     };

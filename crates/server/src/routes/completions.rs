@@ -4,9 +4,9 @@ use axum::extract::{Request, State};
 use axum::response::Response;
 
 use super::respond::{run, Kind};
-use super::{authorize, read_body};
+use super::{authorize, checked_grammar, read_body};
 use crate::error::{Error, Result};
-use crate::wire::{params, parse, CompletionRequest, Prompt};
+use crate::wire::{params, parse, response_format, CompletionRequest, Prompt};
 use crate::wire::{Completion, ErrorBody};
 use crate::worker::Job;
 use crate::AppState;
@@ -53,6 +53,7 @@ pub async fn completions(State(state): State<AppState>, req: Request) -> Result<
     let mut base = loaded.pipeline.defaults.clone();
     base.max_new_tokens = 16; // OpenAI's default for completions
     let params = params(&r.sampling, &base, limits)?;
+    let grammar = checked_grammar(loaded, response_format(&r.sampling)?)?;
     let include_usage = r
         .sampling
         .stream_options
@@ -61,7 +62,11 @@ pub async fn completions(State(state): State<AppState>, req: Request) -> Result<
     run(
         &state,
         Kind::Completion,
-        Job::Complete { prompt, params },
+        Job::Complete {
+            prompt,
+            params,
+            grammar,
+        },
         r.sampling.stream,
         include_usage,
     )

@@ -97,6 +97,24 @@ pub async fn read_body(state: &AppState, req: Request) -> Result<axum::body::Byt
     }
 }
 
+/// A request's grammar, compiled once here so that a schema the engine cannot use is a 400
+/// naming `response_format` before the request is queued.
+pub fn checked_grammar(
+    loaded: &crate::Loaded,
+    grammar: Option<samtal_generation::Grammar>,
+) -> Result<Option<samtal_generation::Grammar>> {
+    if let Some(g) = &grammar {
+        let compiled = loaded.pipeline.grammars().and_then(|e| e.compile(g));
+        if let Err(e) = compiled {
+            return Err(Error::bad(
+                format!("response_format: {e}"),
+                Some("response_format"),
+            ));
+        }
+    }
+    Ok(grammar)
+}
+
 /// Cancels a generation when dropped: a handler whose client went away is dropped, and so is a
 /// stream whose client stopped reading.
 pub struct CancelOnDrop(pub CancelToken);

@@ -5,7 +5,8 @@ pub mod request;
 pub mod response;
 
 pub use request::{
-    conversation_id, messages, params, parse, ChatRequest, CompletionRequest, Prompt, Sampling,
+    conversation_id, messages, params, parse, response_format, ChatRequest, CompletionRequest,
+    Prompt, Sampling,
 };
 pub use response::*;
 

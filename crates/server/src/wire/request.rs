@@ -4,7 +4,7 @@
 //! takes, under OpenAI's name where OpenAI has one and llama.cpp's otherwise.
 
 use samtal_chat::Message;
-use samtal_generation::{GenerateParams, Overrides, SETTINGS};
+use samtal_generation::{GenerateParams, Grammar, Overrides, SETTINGS};
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -36,11 +36,14 @@ pub struct WireMessage {
     pub content: Option<Content>,
 }
 
-/// The one `response_format` served: plain text.
+/// `response_format`: free text, any JSON object, or JSON valid under a schema.
 #[derive(Debug, ToSchema)]
-pub struct TextFormat {
-    #[schema(rename = "type", pattern = "^text$")]
+pub struct ResponseFormat {
+    #[schema(rename = "type", pattern = "^(text|json_object|json_schema)$")]
     pub kind: String,
+    /// With `json_schema`: `{"name", "schema", "strict"}`.
+    #[schema(value_type = Option<Object>)]
+    pub json_schema: Option<Value>,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -60,8 +63,9 @@ pub struct Sampling {
     /// Only 1.
     #[schema(minimum = 1, maximum = 1)]
     pub n: Option<u64>,
-    /// Only `{"type": "text"}`.
-    #[schema(value_type = Option<TextFormat>)]
+    /// `{"type": "text"}`, `{"type": "json_object"}` or
+    /// `{"type": "json_schema", "json_schema": {"name", "schema", "strict"}}`.
+    #[schema(value_type = Option<ResponseFormat>)]
     pub response_format: Option<Value>,
     /// Function calling is not supported: a request that offers tools is refused (as Ollama
     /// refuses it for a model without tool support), not answered as if they were absent.
@@ -273,14 +277,6 @@ pub fn params(s: &Sampling, base: &GenerateParams, limits: &Limits) -> Result<Ge
     }
     p.logprobs = on;
     p.top_logprobs = top as usize;
-    if let Some(rf) = &s.response_format {
-        if rf.get("type").and_then(Value::as_str) != Some("text") {
-            return Err(Error::bad(
-                "response_format: only {\"type\": \"text\"} is supported (no JSON mode)",
-                Some("response_format"),
-            ));
-        }
-    }
     let user = overrides(&s.settings)?;
     let mut p = user.apply(&p);
     if p.max_new_tokens > limits.max_tokens {
@@ -296,6 +292,33 @@ pub fn params(s: &Sampling, base: &GenerateParams, limits: &Limits) -> Result<Ge
         p.max_new_tokens = limits.max_tokens;
     }
     Ok(p)
+}
+
+/// The grammar `response_format` asks for: none for text, any JSON object, or a JSON Schema
+/// (OpenAI's `json_schema.schema`; llama.cpp's `json_object` with a `schema` too).
+pub fn response_format(s: &Sampling) -> Result<Option<Grammar>> {
+    let bad = |m: &str| Error::bad(format!("response_format: {m}"), Some("response_format"));
+    let Some(rf) = s.response_format.as_ref().filter(|v| !v.is_null()) else {
+        return Ok(None);
+    };
+    match rf.get("type").and_then(Value::as_str) {
+        Some("text") => Ok(None),
+        Some("json_object") => Ok(Some(match rf.get("schema") {
+            Some(schema) if schema.is_object() => Grammar::JsonSchema(schema.clone()),
+            _ => Grammar::JsonObject,
+        })),
+        Some("json_schema") => {
+            let schema = rf
+                .get("json_schema")
+                .and_then(|j| j.get("schema"))
+                .filter(|v| v.is_object() || v.is_boolean())
+                .ok_or_else(|| bad("json_schema needs a \"schema\" object"))?;
+            Ok(Some(Grammar::JsonSchema(schema.clone())))
+        }
+        _ => Err(bad(
+            "type must be \"text\", \"json_object\" or \"json_schema\"",
+        )),
+    }
 }
 
 /// The request's generation settings, each read by the name the client used: of a setting's

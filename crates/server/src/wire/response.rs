@@ -11,12 +11,7 @@ use crate::worker::Summary;
 
 /// OpenAI's finish reason for samtal's.
 pub fn finish_reason(r: FinishReason) -> &'static str {
-    match r {
-        FinishReason::Length | FinishReason::Loop => "length",
-        FinishReason::ContentFilter => "content_filter",
-        FinishReason::Eos | FinishReason::Stop | FinishReason::Cancelled => "stop",
-        _ => "stop",
-    }
+    r.openai()
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
