@@ -11,6 +11,7 @@
 mod session;
 pub mod store;
 mod template;
+pub mod tools;
 mod transcript;
 
 use serde::{Deserialize, Serialize};
@@ -23,6 +24,7 @@ pub use session::{
 };
 pub use store::Store;
 pub use template::{special_strings, ChatTemplate, Prompt, PRESET_NAMES};
+pub use tools::{FunctionCall, ToolCall, ToolChoice, ToolFormat, Tools};
 pub use transcript::Transcript;
 
 /// Errors from chat templating and sessions.
@@ -134,11 +136,18 @@ impl Error {
 /// Result alias for this crate.
 pub type Result<T> = std::result::Result<T, Error>;
 
-/// One chat message in OpenAI's shape: `{"role": "user", "content": "..."}`.
+/// One chat message in OpenAI's shape: `{"role": "user", "content": "..."}`; an assistant
+/// message may carry the tools it called, and a `tool` message answers one of them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Message {
     pub role: String,
     pub content: String,
+    /// The calls an assistant message made (rendered by templates that know tools).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tool_calls: Vec<ToolCall>,
+    /// The call a `tool` message answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_call_id: Option<String>,
 }
 
 impl Message {
@@ -146,6 +155,8 @@ impl Message {
         Self {
             role: role.into(),
             content: content.into(),
+            tool_calls: Vec::new(),
+            tool_call_id: None,
         }
     }
 

@@ -18,8 +18,8 @@ use std::sync::{Arc, Mutex};
 
 use samtal_chat::store::Store;
 use samtal_chat::{
-    ChatEvent, FinishReason, GuardOptions, GuardReport, Message, ModelRecord, Session,
-    SessionOptions,
+    ChatEvent, FinishReason, GuardOptions, GuardReport, Message, ModelRecord, Reply, Session,
+    SessionOptions, ToolCall, Tools,
 };
 use samtal_generation::{
     CancelToken, Controls, Event, GenerateParams, Grammar, Pipeline, PrefixCache,
@@ -46,6 +46,14 @@ pub enum Job {
         id: String,
         system: Option<String>,
         user: String,
+        params: GenerateParams,
+        grammar: Option<Grammar>,
+    },
+    /// A stateless turn with tools on offer, or with tool turns in the conversation: the whole
+    /// conversation, ending with a user or tool message.
+    Tools {
+        messages: Vec<Message>,
+        tools: Option<Tools>,
         params: GenerateParams,
         grammar: Option<Grammar>,
     },
@@ -91,6 +99,8 @@ pub struct Summary {
     pub guard: Option<GuardReport>,
     /// The stored conversation the turn belongs to.
     pub conversation_id: Option<String>,
+    /// The tools the answer called.
+    pub tool_calls: Vec<ToolCall>,
 }
 
 struct Request {
@@ -277,6 +287,15 @@ impl Worker {
                     let turn = Turn { params, grammar };
                     self.conversation(&id, system, &user, turn, &req.cancel, &req.tx)
                 }
+                Job::Tools {
+                    messages,
+                    tools,
+                    params,
+                    grammar,
+                } => {
+                    let turn = Turn { params, grammar };
+                    self.tools(&messages, tools.as_ref(), turn, &req.cancel, &req.tx)
+                }
                 Job::Complete {
                     prompt,
                     params,
@@ -316,6 +335,27 @@ impl Worker {
         self.session.set_grammar(grammar)?;
         let tok = &self.pipeline.tokenizer;
         turn(&mut self.session, tok, user, cancel, tx)
+    }
+
+    /// A stateless turn with tools: the worker's session answers the whole conversation.
+    fn tools(
+        &mut self,
+        messages: &[Message],
+        tools: Option<&Tools>,
+        turn_opts: Turn,
+        cancel: &CancelToken,
+        tx: &UnboundedSender<Out>,
+    ) -> Result<Summary> {
+        *self.session.params_mut() = turn_opts.params;
+        self.session.set_grammar(turn_opts.grammar)?;
+        let tok = self.pipeline.tokenizer.clone();
+        let reply = self.session.respond(
+            messages,
+            tools,
+            Some(cancel),
+            &mut forward(&tok, cancel, tx),
+        )?;
+        Ok(summary(reply))
     }
 
     /// A turn of stored conversation `id`: its session from memory, else resumed from the
@@ -475,6 +515,7 @@ impl Worker {
             dropped_turns: 0,
             guard: None,
             conversation_id: None,
+            tool_calls: Vec::new(),
         })
     }
 }
@@ -487,7 +528,17 @@ fn turn(
     cancel: &CancelToken,
     tx: &UnboundedSender<Out>,
 ) -> Result<Summary> {
-    let reply = session.send(user, Some(cancel), &mut |ev| {
+    let reply = session.send(user, Some(cancel), &mut forward(tok, cancel, tx))?;
+    Ok(summary(reply))
+}
+
+/// Forwards a turn's events to the request; a request whose client has gone is cancelled.
+fn forward<'a>(
+    tok: &'a samtal_tokenizer::Tokenizer,
+    cancel: &'a CancelToken,
+    tx: &'a UnboundedSender<Out>,
+) -> impl FnMut(ChatEvent<'_>) + 'a {
+    move |ev| {
         let out = match ev {
             ChatEvent::Text(t) => Out::Text(t.to_owned()),
             ChatEvent::Logprob { id, logprob, top } => {
@@ -500,8 +551,11 @@ fn turn(
         if tx.send(out).is_err() {
             cancel.cancel();
         }
-    })?;
-    Ok(Summary {
+    }
+}
+
+fn summary(reply: Reply) -> Summary {
+    Summary {
         text: reply.text,
         finish_reason: reply.finish_reason,
         prompt_tokens: reply.prompt_tokens,
@@ -512,7 +566,8 @@ fn turn(
         dropped_turns: reply.dropped_turns,
         guard: reply.guard,
         conversation_id: None,
-    })
+        tool_calls: reply.tool_calls,
+    }
 }
 
 /// One token's entry in OpenAI's chat logprobs shape.

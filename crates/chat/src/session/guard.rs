@@ -179,6 +179,24 @@ impl TextCheck for LeakStop<'_> {
     }
 }
 
+/// The fixed answer to a blocked message.
+pub(super) fn blocked_reply(report: Option<GuardReport>, t0: Instant) -> Reply {
+    Reply {
+        text: samtal_guard::policy::BLOCKED_REPLY.to_owned(),
+        finish_reason: FinishReason::ContentFilter,
+        guard: report,
+        prompt_tokens: 0,
+        prefill_tokens: 0,
+        generated_tokens: 0,
+        ttft_ms: t0.elapsed().as_secs_f64() * 1e3,
+        tokens_per_s: 0.0,
+        dropped_turns: 0,
+        seed: 0,
+        token_ids: Vec::new(),
+        tool_calls: Vec::new(),
+    }
+}
+
 impl Session {
     /// The turn of a blocked message: the fixed answer, stored and kept in the conversation
     /// but never shown to the model.
@@ -188,20 +206,8 @@ impl Session {
         report: Option<GuardReport>,
         t0: Instant,
     ) -> Result<Reply> {
-        let text = samtal_guard::policy::BLOCKED_REPLY.to_owned();
-        let reply = Reply {
-            text: text.clone(),
-            finish_reason: FinishReason::ContentFilter,
-            guard: report,
-            prompt_tokens: 0,
-            prefill_tokens: 0,
-            generated_tokens: 0,
-            ttft_ms: t0.elapsed().as_secs_f64() * 1e3,
-            tokens_per_s: 0.0,
-            dropped_turns: 0,
-            seed: 0,
-            token_ids: Vec::new(),
-        };
+        let reply = blocked_reply(report, t0);
+        let text = reply.text.clone();
         self.persist_exchange(&user, &reply, Mark::Blocked)?;
         self.turns.push(user);
         self.turns.push(Message::assistant(text));

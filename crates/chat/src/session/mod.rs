@@ -18,6 +18,7 @@ mod guard;
 mod history;
 mod options;
 mod persist;
+mod respond;
 mod window;
 
 use std::sync::Arc;
@@ -322,6 +323,7 @@ impl Session {
             dropped_turns: dropped.turns,
             seed: out.seed,
             token_ids: out.token_ids,
+            tool_calls: Vec::new(),
         }
     }
 

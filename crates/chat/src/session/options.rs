@@ -104,6 +104,9 @@ pub struct Reply {
     pub seed: u64,
     /// The generated token ids, the one that ended generation included.
     pub token_ids: Vec<u32>,
+    /// The tools the answer called (see [`super::Session::respond`]); `text` is what else it
+    /// said.
+    pub tool_calls: Vec<crate::ToolCall>,
     /// The guard's verdict on the message (and on the answer, when it was withheld); `None`
     /// with the guard off.
     pub guard: Option<super::GuardReport>,

@@ -147,6 +147,24 @@ impl ChatTemplate {
         messages: &[Message],
         add_generation_prompt: bool,
     ) -> Result<Prompt> {
+        self.encode_with_tools(tokenizer, specials, messages, add_generation_prompt, None)
+    }
+
+    /// [`ChatTemplate::encode`] with `tools` handed to the template (OpenAI's tool objects, as
+    /// `apply_chat_template(tools=…)` receives them).
+    pub fn encode_with_tools(
+        &self,
+        tokenizer: &Tokenizer,
+        specials: &[String],
+        messages: &[Message],
+        add_generation_prompt: bool,
+        tools: Option<&[serde_json::Value]>,
+    ) -> Result<Prompt> {
+        let extra = tools.map(|t| serde_json::json!({ "tools": t }));
+        let render = |m: &[Message]| match &extra {
+            Some(e) => self.render_with(m, add_generation_prompt, e),
+            None => self.render(m, add_generation_prompt),
+        };
         // Markers the tokenizer reads as plain text ([INST] on a Llama-2 tokenizer) would give
         // the very tokens of a real turn: escape them in everything but the system prompt, which
         // is the operator's.
@@ -159,21 +177,26 @@ impl ChatTemplate {
                 .iter()
                 .map(|m| match m.role.as_str() {
                     "system" => m.clone(),
-                    _ => Message::new(m.role.clone(), markers.escape(&m.content)),
+                    _ => Message {
+                        content: markers.escape(&m.content).into_owned(),
+                        ..m.clone()
+                    },
                 })
                 .collect();
             &escaped
         };
-        let text = self.render(messages, add_generation_prompt)?;
+        let text = render(messages)?;
         let marked: Vec<Message> = messages
             .iter()
             .enumerate()
-            .map(|(i, m)| Message::new(m.role.clone(), marker(i)))
+            .map(|(i, m)| Message {
+                content: marker(i),
+                ..m.clone()
+            })
             .collect();
         // A template that rejects the markers (one comparing content, say) cannot be split; that
         // is the same case as one that rewrites content.
-        let spans = self
-            .render(&marked, add_generation_prompt)
+        let spans = render(&marked)
             .ok()
             .and_then(|r| content_spans(&pieces(&r, messages.len())?, messages, &text));
         let ids = match spans {

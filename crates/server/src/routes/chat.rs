@@ -6,7 +6,9 @@ use axum::response::Response;
 use super::respond::{run, Kind};
 use super::{authorize, checked_grammar, read_body};
 use crate::error::{Error, Result};
-use crate::wire::{conversation_id, messages, params, parse, response_format, ChatRequest};
+use crate::wire::{
+    all_messages, conversation_id, messages, params, parse, response_format, tools, ChatRequest,
+};
 use crate::wire::{ChatChunk, ChatCompletion, ErrorBody};
 use crate::worker::Job;
 use crate::AppState;
@@ -44,11 +46,37 @@ pub async fn completions(State(state): State<AppState>, req: Request) -> Result<
     let body = read_body(&state, req).await?;
     let r: ChatRequest = parse(&body)?;
     let limits = &state.config.limits;
-    let (history, user) = messages(&r, limits)?;
+    let all = all_messages(&r, limits)?;
+    let tools = tools(&r.sampling)?;
     let id = header_id.or(r.conversation_id.clone());
     let base = samtal_chat::chat_params(&loaded.pipeline.defaults);
     let params = params(&r.sampling, &base, limits)?;
     let grammar = checked_grammar(loaded, response_format(&r.sampling)?)?;
+    let tool_turns = all
+        .iter()
+        .any(|m| m.role == "tool" || !m.tool_calls.is_empty());
+    if tools.is_some() || tool_turns {
+        if id.is_some() {
+            return Err(Error::bad(
+                "tools and tool turns are not supported in a stored conversation yet; send the \
+                 whole conversation without a conversation id",
+                Some("conversation_id"),
+            ));
+        }
+        let include_usage = r
+            .sampling
+            .stream_options
+            .as_ref()
+            .is_some_and(|o| o.include_usage);
+        let job = Job::Tools {
+            messages: all,
+            tools,
+            params,
+            grammar,
+        };
+        return run(&state, Kind::Chat, job, r.sampling.stream, include_usage).await;
+    }
+    let (history, user) = messages(&r, limits)?;
     let include_usage = r
         .sampling
         .stream_options

@@ -13,8 +13,8 @@ use super::CancelOnDrop;
 use crate::error::{Error, Result};
 use crate::wire::{
     finish_reason, now, AssistantMessage, ChatChoice, ChatChunk, ChatCompletion, ChatLogprobs,
-    ChunkChoice, ChunkInfo, Completion, CompletionChoice, CompletionLogprobs, Delta, GuardInfo,
-    SamtalInfo, TokenLogprob, Usage,
+    ChunkChoice, ChunkInfo, Completion, CompletionChoice, CompletionLogprobs, Delta, FunctionDelta,
+    GuardInfo, OutToolCall, SamtalInfo, TokenLogprob, ToolCallDelta, Usage,
 };
 use crate::worker::{Job, Out, Summary};
 use crate::AppState;
@@ -68,8 +68,8 @@ impl Shape {
                 choices: vec![ChunkChoice {
                     index: 0,
                     delta: Delta {
-                        role: None,
                         content,
+                        ..Delta::default()
                     },
                     finish_reason,
                     logprobs: (!entries.is_empty()).then(|| ChatLogprobs {
@@ -109,6 +109,7 @@ impl Shape {
                 delta: Delta {
                     role: Some("assistant".into()),
                     content: Some(String::new()),
+                    tool_calls: None,
                 },
                 finish_reason: None,
                 logprobs: None,
@@ -116,6 +117,50 @@ impl Shape {
             usage: None,
             samtal: None,
         })
+    }
+
+    /// The chunks of one call: its id, type and name with empty arguments, then the arguments
+    /// (how OpenAI streams them, and how its client assembles them).
+    fn tool_call(&self, index: u32, call: &OutToolCall) -> [String; 2] {
+        let chunk = |d: ToolCallDelta| {
+            json_text(&ChatChunk {
+                id: self.id.clone(),
+                object: "chat.completion.chunk".into(),
+                created: self.created,
+                model: self.model.clone(),
+                choices: vec![ChunkChoice {
+                    index: 0,
+                    delta: Delta {
+                        tool_calls: Some(vec![d]),
+                        ..Delta::default()
+                    },
+                    finish_reason: None,
+                    logprobs: None,
+                }],
+                usage: None,
+                samtal: None,
+            })
+        };
+        [
+            chunk(ToolCallDelta {
+                index,
+                id: Some(call.id.clone()),
+                kind: Some("function".into()),
+                function: FunctionDelta {
+                    name: Some(call.function.name.clone()),
+                    arguments: String::new(),
+                },
+            }),
+            chunk(ToolCallDelta {
+                index,
+                id: None,
+                kind: None,
+                function: FunctionDelta {
+                    name: None,
+                    arguments: call.function.arguments.clone(),
+                },
+            }),
+        ]
     }
 
     /// The chunk with `stream_options.include_usage`: no choices, the usage.
@@ -143,7 +188,7 @@ impl Shape {
     }
 
     fn whole(&self, s: &Summary, withheld: bool, entries: &[TokenLogprob]) -> Response {
-        let fr = finish_reason(s.finish_reason).to_owned();
+        let fr = finish_reason(s).to_owned();
         let usage = Usage::new(s.prompt_tokens, s.completion_tokens);
         let samtal = SamtalInfo::new(s, withheld);
         match self.kind {
@@ -156,7 +201,9 @@ impl Shape {
                     index: 0,
                     message: AssistantMessage {
                         role: "assistant".into(),
-                        content: s.text.clone(),
+                        content: (s.tool_calls.is_empty() || !s.text.is_empty())
+                            .then(|| s.text.clone()),
+                        tool_calls: s.tool_calls.iter().map(OutToolCall::from).collect(),
                     },
                     finish_reason: fr,
                     logprobs: (!entries.is_empty()).then(|| ChatLogprobs {
@@ -270,7 +317,14 @@ pub async fn run(
                     {
                         return;
                     }
-                    let fr = finish_reason(s.finish_reason);
+                    for (i, call) in s.tool_calls.iter().enumerate() {
+                        for c in shape.tool_call(i as u32, &OutToolCall::from(call)) {
+                            if !send(c).await {
+                                return;
+                            }
+                        }
+                    }
+                    let fr = finish_reason(&s);
                     let info = ChunkInfo::Done(SamtalInfo::new(&s, withheld));
                     let mut ok = send(shape.chunk(None, Some(fr), Some(info), &pending)).await;
                     if ok && include_usage {

@@ -5,8 +5,8 @@ pub mod request;
 pub mod response;
 
 pub use request::{
-    conversation_id, messages, params, parse, response_format, ChatRequest, CompletionRequest,
-    Prompt, Sampling,
+    all_messages, conversation_id, messages, params, parse, response_format, tools, ChatRequest,
+    CompletionRequest, Prompt, Sampling,
 };
 pub use response::*;
 

@@ -3,7 +3,7 @@
 //! settings table ([`samtal_generation::settings`]), so the server takes every setting the CLI
 //! takes, under OpenAI's name where OpenAI has one and llama.cpp's otherwise.
 
-use samtal_chat::Message;
+use samtal_chat::{Message, ToolCall, Tools};
 use samtal_generation::{GenerateParams, Grammar, Overrides, SETTINGS};
 use serde::Deserialize;
 use serde_json::Value;
@@ -30,10 +30,34 @@ pub struct Part {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct WireMessage {
-    #[schema(pattern = "^(system|developer|user|assistant)$")]
+    #[schema(pattern = "^(system|developer|user|assistant|tool)$")]
     pub role: String,
     #[serde(default)]
     pub content: Option<Content>,
+    /// An assistant message's calls.
+    #[serde(default)]
+    pub tool_calls: Option<Vec<WireToolCall>>,
+    /// The call a `tool` message answers.
+    #[serde(default)]
+    pub tool_call_id: Option<String>,
+}
+
+/// A call in a request's assistant message: arguments as a JSON string (OpenAI's) or object.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct WireToolCall {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(rename = "type", default)]
+    pub kind: Option<String>,
+    pub function: WireFunction,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct WireFunction {
+    pub name: String,
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub arguments: Value,
 }
 
 /// `response_format`: free text, any JSON object, or JSON valid under a schema.
@@ -67,13 +91,16 @@ pub struct Sampling {
     /// `{"type": "json_schema", "json_schema": {"name", "schema", "strict"}}`.
     #[schema(value_type = Option<ResponseFormat>)]
     pub response_format: Option<Value>,
-    /// Function calling is not supported: a request that offers tools is refused (as Ollama
-    /// refuses it for a model without tool support), not answered as if they were absent.
-    #[schema(value_type = Option<Vec<Object>>, max_items = 0)]
+    /// Functions the model may call: `[{"type": "function", "function": {"name",
+    /// "description", "parameters"}}]`.
+    #[schema(value_type = Option<Vec<Object>>)]
     pub tools: Option<Value>,
-    /// Only "none" or "auto".
-    #[schema(value_type = Option<String>, pattern = "^(none|auto)$")]
+    /// "none", "auto" (the default), "required" or `{"type": "function", "function":
+    /// {"name"}}`.
+    #[schema(value_type = Option<Object>)]
     pub tool_choice: Option<Value>,
+    /// Whether one answer may call several tools (default true).
+    pub parallel_tool_calls: Option<bool>,
     #[serde(default)]
     pub stream: bool,
     #[serde(default)]
@@ -135,59 +162,7 @@ pub fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T> {
 
 /// Messages of a chat request: roles checked, parts joined, the history and the new user turn.
 pub fn messages(req: &ChatRequest, limits: &Limits) -> Result<(Vec<Message>, String)> {
-    if req.messages.is_empty() {
-        return Err(Error::bad("messages must not be empty", Some("messages")));
-    }
-    if req.messages.len() > limits.max_messages {
-        return Err(Error::bad(
-            format!("at most {} messages are allowed", limits.max_messages),
-            Some("messages"),
-        ));
-    }
-    let mut out = Vec::with_capacity(req.messages.len());
-    for (i, m) in req.messages.iter().enumerate() {
-        let role = match m.role.as_str() {
-            "system" | "developer" => "system",
-            "user" => "user",
-            "assistant" => "assistant",
-            other => {
-                return Err(Error::bad(
-                    format!("messages[{i}].role {other:?} is not supported (system, developer, user or assistant)"),
-                    Some("messages"),
-                ))
-            }
-        };
-        let content = match &m.content {
-            None if role == "assistant" => String::new(),
-            None => {
-                return Err(Error::bad(
-                    format!("messages[{i}] has no content"),
-                    Some("messages"),
-                ))
-            }
-            Some(Content::Text(t)) => t.clone(),
-            Some(Content::Parts(parts)) => {
-                let mut text = String::new();
-                for p in parts {
-                    if p.kind != "text" {
-                        return Err(Error::bad(
-                            format!("messages[{i}]: content parts of type {:?} are not supported (text only)", p.kind),
-                            Some("messages"),
-                        ));
-                    }
-                    text.push_str(p.text.as_deref().unwrap_or_default());
-                }
-                text
-            }
-        };
-        if role == "system" && i > 0 {
-            return Err(Error::bad(
-                format!("messages[{i}]: a system message may only come first"),
-                Some("messages"),
-            ));
-        }
-        out.push(Message::new(role, content));
-    }
+    let mut out = all_messages(req, limits)?;
     match out.pop() {
         Some(last) if last.role == "user" => Ok((out, last.content)),
         _ => Err(Error::bad(
@@ -195,6 +170,96 @@ pub fn messages(req: &ChatRequest, limits: &Limits) -> Result<(Vec<Message>, Str
             Some("messages"),
         )),
     }
+}
+
+/// Every message of a chat request, checked: roles, text parts joined, tool calls read (their
+/// arguments a JSON object or a string holding one).
+pub fn all_messages(req: &ChatRequest, limits: &Limits) -> Result<Vec<Message>> {
+    let bad = |m: String| Error::bad(m, Some("messages"));
+    if req.messages.is_empty() {
+        return Err(bad("messages must not be empty".into()));
+    }
+    if req.messages.len() > limits.max_messages {
+        return Err(bad(format!(
+            "at most {} messages are allowed",
+            limits.max_messages
+        )));
+    }
+    let mut out = Vec::with_capacity(req.messages.len());
+    for (i, m) in req.messages.iter().enumerate() {
+        let role = match m.role.as_str() {
+            "system" | "developer" => "system",
+            "user" => "user",
+            "assistant" => "assistant",
+            "tool" => "tool",
+            other => {
+                return Err(bad(format!(
+                    "messages[{i}].role {other:?} is not supported (system, developer, user, assistant or tool)"
+                )))
+            }
+        };
+        let calls = m.tool_calls.as_deref().unwrap_or_default();
+        let content = match &m.content {
+            None if role == "assistant" => String::new(),
+            None => return Err(bad(format!("messages[{i}] has no content"))),
+            Some(Content::Text(t)) => t.clone(),
+            Some(Content::Parts(parts)) => {
+                let mut text = String::new();
+                for p in parts {
+                    if p.kind != "text" {
+                        return Err(bad(format!(
+                            "messages[{i}]: content parts of type {:?} are not supported (text only)",
+                            p.kind
+                        )));
+                    }
+                    text.push_str(p.text.as_deref().unwrap_or_default());
+                }
+                text
+            }
+        };
+        if role == "system" && i > 0 {
+            return Err(bad(format!(
+                "messages[{i}]: a system message may only come first"
+            )));
+        }
+        if !calls.is_empty() && role != "assistant" {
+            return Err(bad(format!(
+                "messages[{i}]: only assistant messages carry tool_calls"
+            )));
+        }
+        let mut msg = Message::new(role, content);
+        for (k, c) in calls.iter().enumerate() {
+            let arguments = match &c.function.arguments {
+                Value::String(s) => serde_json::from_str(s).map_err(|e| {
+                    bad(format!(
+                        "messages[{i}].tool_calls[{k}].function.arguments is not JSON: {e}"
+                    ))
+                })?,
+                Value::Null => Value::Object(Default::default()),
+                v => v.clone(),
+            };
+            let mut call = ToolCall::new(c.function.name.clone(), arguments);
+            if let Some(id) = &c.id {
+                call.id = id.clone();
+            }
+            msg.tool_calls.push(call);
+        }
+        if role == "tool" {
+            msg.tool_call_id = m.tool_call_id.clone();
+        }
+        out.push(msg);
+    }
+    Ok(out)
+}
+
+/// The tools a request offers (`tools`, `tool_choice`, `parallel_tool_calls`), checked.
+pub fn tools(s: &Sampling) -> Result<Option<Tools>> {
+    Tools::parse(
+        s.tools.as_ref(),
+        s.tool_choice.as_ref(),
+        s.parallel_tool_calls,
+    )
+    .map_err(Error::from)
 }
 
 /// A conversation id: 1 to 64 letters, digits, `-` or `_`.
@@ -217,24 +282,6 @@ pub fn conversation_id(id: &str) -> Result<String> {
 /// Generation settings from a request's sampling fields, on top of `base`.
 pub fn params(s: &Sampling, base: &GenerateParams, limits: &Limits) -> Result<GenerateParams> {
     let mut p = base.clone();
-    let offers_tools = s
-        .tools
-        .as_ref()
-        .is_some_and(|t| !t.is_null() && t.as_array().is_none_or(|a| !a.is_empty()));
-    if offers_tools {
-        return Err(Error::bad(
-            "tools (function calling) are not supported by this server",
-            Some("tools"),
-        ));
-    }
-    if let Some(c) = &s.tool_choice {
-        if !(c.is_null() || c == "none" || c == "auto") {
-            return Err(Error::bad(
-                "tool_choice: no tools are supported, so only \"none\" or \"auto\"",
-                Some("tool_choice"),
-            ));
-        }
-    }
     if let Some(n) = s.n {
         if n != 1 {
             return Err(Error::bad("only n = 1 is supported", Some("n")));

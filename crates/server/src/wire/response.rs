@@ -3,15 +3,18 @@
 //! extension object, model cards, health and errors.
 
 use samtal_chat::GuardReport;
-use samtal_generation::FinishReason;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::worker::Summary;
 
-/// OpenAI's finish reason for samtal's.
-pub fn finish_reason(r: FinishReason) -> &'static str {
-    r.openai()
+/// OpenAI's finish reason for a turn: `tool_calls` when the answer called tools.
+pub fn finish_reason(s: &Summary) -> &'static str {
+    if s.tool_calls.is_empty() {
+        s.finish_reason.openai()
+    } else {
+        "tool_calls"
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
@@ -154,7 +157,57 @@ pub enum ChunkInfo {
 #[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
 pub struct AssistantMessage {
     pub role: String,
-    pub content: String,
+    /// Null when the answer only calls tools.
+    pub content: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tool_calls: Vec<OutToolCall>,
+}
+
+/// A call the answer makes, in OpenAI's shape: the arguments as a JSON string.
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct OutToolCall {
+    pub id: String,
+    /// `function`
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub function: OutFunction,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct OutFunction {
+    pub name: String,
+    pub arguments: String,
+}
+
+impl From<&samtal_chat::ToolCall> for OutToolCall {
+    fn from(c: &samtal_chat::ToolCall) -> Self {
+        Self {
+            id: c.id.clone(),
+            kind: "function".into(),
+            function: OutFunction {
+                name: c.function.name.clone(),
+                arguments: c.function.arguments.to_string(),
+            },
+        }
+    }
+}
+
+/// A streamed piece of a call: its index, then id, type and name once, then arguments.
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct ToolCallDelta {
+    pub index: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    pub function: FunctionDelta,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct FunctionDelta {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub arguments: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
@@ -184,6 +237,8 @@ pub struct Delta {
     pub role: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool_calls: Option<Vec<ToolCallDelta>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
