@@ -26,6 +26,12 @@ cargo test --workspace
 step "OpenAI clients (openai, LangChain) against samtal serve"
 bash scripts/test_openai_clients.sh
 
+step "agents: openai, LangChain, LangGraph, smolagents, LlamaIndex, Haystack against samtal serve"
+bash scripts/test_agents.sh
+
+step "structured output, validated with jsonschema"
+.venv-agents/bin/python scripts/check_structured.py target/release/samtal "${SAMTAL_MODEL:-}"
+
 step "schemathesis against the server's /openapi.json"
 bash scripts/test_openapi.sh
 

@@ -215,6 +215,7 @@ pub fn run(a: GenerateArgs) -> Result<()> {
                 "prompt_ms": t.prompt_ms,
                 "generated_tokens": t.generated_tokens,
                 "generate_ms": t.generate_ms,
+                "constraint_us": t.constraint_us,
             },
         });
         writeln!(stdout, "{obj}")?;

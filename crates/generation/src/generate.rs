@@ -115,6 +115,10 @@ pub struct Timings {
     /// From [`Controls::started`] (else the call) to the first generated token; to the end
     /// when no token was generated.
     pub ttft_ms: f64,
+    /// With a constraint: the time it took at each generated token (checking the sampled
+    /// token, the mask when needed, moving the grammar on), in microseconds.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub constraint_us: Vec<f32>,
 }
 
 impl Timings {
@@ -315,16 +319,20 @@ impl Generator<'_> {
                 finish = FinishReason::Cancelled;
                 break;
             }
+            let mut constraint_time = std::time::Duration::ZERO;
             let choice = match controls.constraint.as_deref_mut() {
                 None => sampler.sample(&mut logits, &history),
                 Some(c) => {
                     let original = logits.clone();
                     let first = sampler.sample(&mut logits, &history);
+                    let t = Instant::now();
                     if c.allows(first.token) {
+                        constraint_time += t.elapsed();
                         first
                     } else {
                         logits = original;
                         c.mask(&mut logits)?;
+                        constraint_time += t.elapsed();
                         sampler.sample(&mut logits, &history)
                     }
                 }
@@ -360,7 +368,12 @@ impl Generator<'_> {
                 decoded.push_str(d);
             }
             if let Some(c) = controls.constraint.as_deref_mut() {
+                let t = Instant::now();
                 c.consume(token, &decoded)?;
+                constraint_time += t.elapsed();
+                timings
+                    .constraint_us
+                    .push(constraint_time.as_secs_f32() * 1e6);
             }
             if let (Some(_), Some(check)) = (&delta, controls.check.as_deref_mut()) {
                 if let Some(reason) = check.check(&decoded) {

@@ -731,3 +731,56 @@ async fn response_format_constrains_the_answer() {
         assert_eq!(v["error"]["param"], "response_format", "{v}");
     }
 }
+
+/// Bad tool and schema requests: each a 400 in OpenAI's shape naming the field, and the server
+/// answers the next request.
+#[tokio::test]
+async fn bad_tools_and_schemas_are_400s_that_name_the_field() {
+    let s = state(None);
+    let weather = json!([{"type": "function", "function": {"name": "get_weather",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}]);
+    let user = json!([{"role": "user", "content": "hi"}]);
+    let huge: Vec<Value> = (0..250)
+        .map(|i| {
+            json!({"type": "function", "function": {"name": format!("tool_{i}"),
+            "description": "d".repeat(4000), "parameters": {"type": "object"}}})
+        })
+        .collect();
+    let cases = [
+        (
+            json!({"messages": user, "response_format": {"type": "json_schema",
+            "json_schema": {"name": "x", "schema": {"type": "object", "properties": "oops"}}}}),
+            "response_format",
+        ),
+        (
+            json!({"messages": user, "tools": weather,
+            "tool_choice": {"type": "function", "function": {"name": "launch_rockets"}}}),
+            "tool_choice",
+        ),
+        (
+            json!({"messages": user, "tools": [{"type": "code_interpreter"}]}),
+            "tools",
+        ),
+        (
+            json!({"messages": user, "tools": [{"type": "function", "function": {"name": "f",
+            "parameters": {"type": "object", "properties": {"x": {"type": "string", "format": "made-up-format"}}}}}],
+            "tool_choice": "required"}),
+            "tools",
+        ),
+        (
+            json!({"messages": user, "response_format": {"type": "json_schema", "json_schema": {"name": "x",
+            "schema": {"$ref": "https://example.invalid/schema.json"}}}}),
+            "response_format",
+        ),
+        (json!({"messages": user, "tools": huge}), "tools"),
+    ];
+    for (body, field) in cases {
+        let size = body.to_string().len();
+        let (st, v) = post(&s, "/v1/chat/completions", body).await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{field} ({size} bytes): {v}");
+        assert_eq!(v["error"]["param"], field, "{v}");
+        assert_eq!(v["error"]["type"], "invalid_request_error", "{v}");
+    }
+    let (st, v) = post(&s, "/v1/chat/completions", chat("Still there?")).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+}

@@ -182,19 +182,19 @@ impl Tools {
         }
         let choice = match choice {
             None | Some(Value::Null) => ToolChoice::Auto,
-            Some(Value::String(s)) => {
-                match s.as_str() {
-                    "none" => ToolChoice::None,
-                    "auto" => ToolChoice::Auto,
-                    "required" => ToolChoice::Required,
-                    other => return Err(bad(
+            Some(Value::String(s)) => match s.as_str() {
+                "none" => ToolChoice::None,
+                "auto" => ToolChoice::Auto,
+                "required" => ToolChoice::Required,
+                other => {
+                    return Err(bad(
                         "tool_choice",
                         format!(
                             "{other:?} is not \"none\", \"auto\", \"required\" or a named function"
                         ),
-                    )),
+                    ))
                 }
-            }
+            },
             Some(v) => {
                 let name = v
                     .get("function")

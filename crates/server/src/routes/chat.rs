@@ -4,7 +4,7 @@ use axum::extract::{Request, State};
 use axum::response::Response;
 
 use super::respond::{run, Kind};
-use super::{authorize, checked_grammar, read_body};
+use super::{authorize, checked_grammar, checked_tools, read_body};
 use crate::error::{Error, Result};
 use crate::wire::{
     all_messages, conversation_id, messages, params, parse, response_format, tools, ChatRequest,
@@ -47,7 +47,7 @@ pub async fn completions(State(state): State<AppState>, req: Request) -> Result<
     let r: ChatRequest = parse(&body)?;
     let limits = &state.config.limits;
     let all = all_messages(&r, limits)?;
-    let tools = tools(&r.sampling)?;
+    let tools = checked_tools(loaded, tools(&r.sampling)?)?;
     let id = header_id.or(r.conversation_id.clone());
     let base = samtal_chat::chat_params(&loaded.pipeline.defaults);
     let params = params(&r.sampling, &base, limits)?;

@@ -115,6 +115,26 @@ pub fn checked_grammar(
     Ok(grammar)
 }
 
+/// A request's tools, with the grammar of their calls compiled once here, so that an argument
+/// schema the engine cannot use is a 400 naming `tools` before the request is queued.
+pub fn checked_tools(
+    loaded: &crate::Loaded,
+    tools: Option<samtal_chat::Tools>,
+) -> Result<Option<samtal_chat::Tools>> {
+    if let Some(t) = &tools {
+        let p = &loaded.pipeline;
+        let format = samtal_chat::ToolFormat::detect(p.chat_template());
+        let compiled = p
+            .grammars()
+            .map_err(samtal_chat::Error::from)
+            .and_then(|g| format.constraint(t, g, &p.tokenizer));
+        if let Err(e) = compiled {
+            return Err(Error::bad(format!("tools: {e}"), Some("tools")));
+        }
+    }
+    Ok(tools)
+}
+
 /// Cancels a generation when dropped: a handler whose client went away is dropped, and so is a
 /// stream whose client stopped reading.
 pub struct CancelOnDrop(pub CancelToken);
