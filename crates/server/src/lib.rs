@@ -85,6 +85,14 @@ impl AppState {
 
     /// Starts the workers on `pipeline`.
     pub fn load(&self, pipeline: Arc<Pipeline>) -> Result<()> {
+        // The grammar engine (a trie of the whole vocabulary) takes a moment to build: build it
+        // now rather than in the first structured-output request.
+        let warm = pipeline.clone();
+        let _ = std::thread::Builder::new()
+            .name("samtal-grammars".into())
+            .spawn(move || {
+                let _ = warm.grammars();
+            });
         let metrics = self.metrics.clone();
         let on_done: worker::OnDone = Arc::new(move |s| metrics.record_generation(s));
         let pool = Pool::start(pipeline.clone(), &self.config.workers, on_done)?;
