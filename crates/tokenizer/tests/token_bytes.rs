@@ -88,3 +88,39 @@ fn special_tokens_are_marked_with_their_text() {
         .unwrap_or_else(|| panic!("no <0x0A>"));
     assert_eq!(spm.token_bytes()[nl as usize].bytes, b"\n");
 }
+
+/// Every token on its own: where a token's bytes are whole UTF-8, they are what the tokenizer
+/// decodes the token to (SentencePiece drops a leading space on the first token decoded, so
+/// that one space is allowed for).
+#[test]
+fn every_tokens_bytes_match_its_decoding() {
+    for name in ["gpt-2", "qwen2", "llama-spm", "phi-3"] {
+        let tok = load(name);
+        let spm = matches!(tok.kind(), TokenizerKind::GgufSpm);
+        let bytes = tok.token_bytes();
+        let mut checked = 0;
+        for (id, b) in bytes.iter().enumerate() {
+            let Ok(text) = std::str::from_utf8(&b.bytes) else {
+                continue; // part of a character: decodes to U+FFFD on its own
+            };
+            if b.special || b.bytes.is_empty() {
+                continue;
+            }
+            let decoded = tok
+                .decode(&[id as u32], false)
+                .unwrap_or_else(|e| panic!("{e}"));
+            let want = if spm {
+                text.strip_prefix(' ').unwrap_or(text)
+            } else {
+                text
+            };
+            assert_eq!(decoded, want, "{name}: token {id}");
+            checked += 1;
+        }
+        assert!(
+            checked > bytes.len() / 2,
+            "{name}: {checked} of {}",
+            bytes.len()
+        );
+    }
+}
