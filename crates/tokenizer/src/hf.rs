@@ -35,10 +35,20 @@ fn load_json(path: &Path) -> crate::Result<tokenizers::Tokenizer> {
             source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
         });
     }
-    tokenizers::Tokenizer::from_file(path).map_err(|source| Error::TokenizerJson {
+    let mut t = tokenizers::Tokenizer::from_file(path).map_err(|source| Error::TokenizerJson {
         path: path.to_owned(),
         source,
-    })
+    })?;
+    // A tokenizer.json may carry the padding and truncation its trainer used (all-MiniLM's pads
+    // every text to 128 tokens): samtal encodes one text at a time and decides about length
+    // itself, so both are off.
+    t.with_padding(None);
+    t.with_truncation(None)
+        .map_err(|source| Error::TokenizerJson {
+            path: path.to_owned(),
+            source,
+        })?;
+    Ok(t)
 }
 
 /// A special token in tokenizer_config.json / special_tokens_map.json: a string, or an

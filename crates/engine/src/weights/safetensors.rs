@@ -83,6 +83,15 @@ impl SafeTensorsSource {
                     safetensors::Dtype::F32 => GgmlType::F32,
                     safetensors::Dtype::F16 => GgmlType::F16,
                     safetensors::Dtype::BF16 => GgmlType::BF16,
+                    // Integer and boolean tensors are buffers older transformers saved beside
+                    // the weights (BERT's `embeddings.position_ids`), not weights: no model
+                    // reads them.
+                    safetensors::Dtype::I64
+                    | safetensors::Dtype::I32
+                    | safetensors::Dtype::I16
+                    | safetensors::Dtype::I8
+                    | safetensors::Dtype::U8
+                    | safetensors::Dtype::BOOL => continue,
                     other => {
                         return Err(Error::Format {
                             path: path.clone(),
