@@ -9,7 +9,7 @@
 # Run from anywhere:
 #     bash scripts/reference-env.sh
 # Then:
-#     .venv-ref/bin/python -c "import torch, transformers, gguf"
+#     .venv-ref/bin/python -c "import torch, transformers, gguf, sentence_transformers"
 #
 # The torch wheel from the default package index pulls CUDA libraries; they
 # are not used (everything runs on CPU) but are harmless.
@@ -23,11 +23,12 @@ fi
 .venv-ref/bin/python -m pip install --upgrade pip
 .venv-ref/bin/python -m pip install -r scripts/requirements-reference.txt -c scripts/requirements-reference.lock
 .venv-ref/bin/python - <<'PY'
-import torch, transformers, gguf, tokenizers, numpy
+import torch, transformers, gguf, tokenizers, numpy, sentence_transformers
 print("torch", torch.__version__)
 print("transformers", transformers.__version__)
 from importlib.metadata import version
 print("gguf", version("gguf"))
 print("tokenizers", tokenizers.__version__)
 print("numpy", numpy.__version__)
+print("sentence-transformers", sentence_transformers.__version__)
 PY

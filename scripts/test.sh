@@ -20,6 +20,14 @@ else
     echo "!!! could not fetch the default model: the tests that need it will SKIP (loudly)" >&2
 fi
 
+step "fetch the encoder (samtal pull minilm)"
+if encoder=$(cargo run --quiet --release -p samtal-cli -- pull minilm); then
+    export SAMTAL_ENCODER="$encoder"
+    echo "encoder: $SAMTAL_ENCODER"
+else
+    echo "!!! could not fetch all-MiniLM-L6-v2: its parity test will SKIP (loudly)" >&2
+fi
+
 step "cargo test"
 cargo test --workspace
 

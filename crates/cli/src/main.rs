@@ -3,6 +3,7 @@
 mod args;
 mod bench;
 mod chat;
+mod embed;
 mod generate;
 mod guard;
 mod history;
@@ -33,6 +34,8 @@ struct Cli {
 enum Cmd {
     /// Generate a continuation or, on a chat model, an answer to PROMPT.
     Generate(generate::GenerateArgs),
+    /// One vector per text from a sentence-embedding model (texts as arguments or stdin lines).
+    Embed(embed::EmbedArgs),
     /// Chat with a model: one message per line on stdin when it is not a terminal.
     Chat(chat::ChatArgs),
     /// Score texts for prompt injection; evaluate or train the detector.
@@ -91,6 +94,7 @@ fn main() {
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Cmd::Generate(a) => generate::run(a),
+        Cmd::Embed(a) => embed::run(a),
         Cmd::Chat(a) => chat::run(a),
         Cmd::History(c) => history::run(c),
         Cmd::Guard(c) => guard::run(c),
@@ -130,6 +134,15 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Cmd::Pull { name } => {
+            if let Some(dir) = name.as_deref().and_then(|n| {
+                pull::ENCODERS
+                    .iter()
+                    .find(|k| k.name == n.to_ascii_lowercase() || k.aliases.contains(&n))
+            }) {
+                let dir = pull::encoder::pull(dir, false)?;
+                println!("{}", dir.display());
+                return Ok(());
+            }
             let k = match name.as_deref() {
                 None => pull::DEFAULT,
                 Some(n) => pull::find(n).with_context(|| {

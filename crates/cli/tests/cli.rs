@@ -355,3 +355,39 @@ fn generate_writes_what_the_grammar_allows() {
     assert!(stderr(&out).contains("grammar: "), "{}", stderr(&out));
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// `samtal embed` on the tiny BERT: one unit vector per text, texts from arguments or stdin,
+/// and a text longer than the window refused unless `--truncate`.
+#[test]
+fn embed_prints_one_vector_per_text() {
+    let model = fixture("tiny-bert");
+    let out = samtal(&["embed", "--model", &model, "--json", "Hello world", ""]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lines: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    for (i, v) in lines.iter().enumerate() {
+        assert_eq!(v["index"], i);
+        let e: Vec<f64> = v["embedding"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect();
+        assert_eq!(e.len(), 16);
+        let norm: f64 = e.iter().map(|x| x * x).sum::<f64>().sqrt();
+        assert!((norm - 1.0).abs() < 1e-5, "{norm}");
+    }
+    let long = "word ".repeat(300);
+    let out = samtal(&["embed", "--model", &model, &long]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("--truncate"), "{}", stderr(&out));
+    let out = samtal(&["embed", "--model", &model, "--truncate", &long]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).split_whitespace().count(), 16);
+    let out = samtal(&["embed", "--model", &fixture("tiny-llama"), "x"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("not an encoder"), "{}", stderr(&out));
+}

@@ -15,6 +15,8 @@ pub enum Arch {
     Llama,
     Mistral,
     Qwen2,
+    /// A BERT encoder (sentence embeddings), not a causal language model.
+    Bert,
 }
 
 impl Arch {
@@ -24,6 +26,7 @@ impl Arch {
             Arch::Llama => "llama",
             Arch::Mistral => "mistral",
             Arch::Qwen2 => "qwen2",
+            Arch::Bert => "bert",
         }
     }
 
@@ -33,6 +36,7 @@ impl Arch {
             "llama" => Arch::Llama,
             "mistral" => Arch::Mistral,
             "qwen2" => Arch::Qwen2,
+            "bert" => Arch::Bert,
             other => {
                 return Err(Error::UnknownArchitecture {
                     path: origin.to_path_buf(),
@@ -106,7 +110,36 @@ impl Config {
                     message: "missing field \"model_type\"".into(),
                 })?;
         let arch = Arch::parse(model_type, path)?;
-        let cfg = if arch == Arch::Gpt2 {
+        let cfg = if arch == Arch::Bert {
+            let hidden = get("hidden_size")?;
+            let n_heads = get("num_attention_heads")?;
+            let act = v
+                .get("hidden_act")
+                .and_then(Value::as_str)
+                .unwrap_or("gelu");
+            if act != "gelu" {
+                return Err(Error::Config {
+                    path: path.to_path_buf(),
+                    message: format!("hidden_act {act:?} is not supported (gelu)"),
+                });
+            }
+            Config {
+                arch,
+                vocab_size: get("vocab_size")?,
+                hidden_size: hidden,
+                n_layers: get("num_hidden_layers")?,
+                n_heads,
+                n_kv_heads: n_heads,
+                head_dim: hidden / n_heads.max(1),
+                intermediate_size: get("intermediate_size")?,
+                max_positions: get("max_position_embeddings")?,
+                norm_eps: opt_f("layer_norm_eps").unwrap_or(1e-12) as f32,
+                rope_theta: 0.0,
+                rope_style: RopeStyle::Half,
+                sliding_window: None,
+                tie_embeddings: false,
+            }
+        } else if arch == Arch::Gpt2 {
             let hidden = get("n_embd")?;
             let n_heads = get("n_head")?;
             Config {

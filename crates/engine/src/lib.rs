@@ -19,9 +19,11 @@
 
 mod cache;
 pub mod config;
+pub mod encoder;
 pub mod kernels;
 pub mod layers;
 pub mod models;
+pub mod pooling;
 pub mod weights;
 
 use std::path::{Path, PathBuf};
@@ -29,7 +31,9 @@ use std::sync::Arc;
 
 pub use cache::Cache;
 pub use config::{Arch, Config};
+pub use encoder::Embedder;
 pub use models::CausalLm;
+pub use pooling::Pooling;
 pub use weights::{Tensor, Weights};
 
 /// Errors from loading or running a model.
@@ -227,6 +231,14 @@ impl Model {
                 Arch::Gpt2 => Arc::new(models::gpt2::Gpt2::load(&cfg, &weights, opts)?),
                 Arch::Llama | Arch::Mistral | Arch::Qwen2 => {
                     Arc::new(models::llama::Llama::load(&cfg, &weights, opts)?)
+                }
+                Arch::Bert => {
+                    return Err(Error::Config {
+                        path: path.to_path_buf(),
+                        message: "this is an encoder (BERT): it embeds text, it does not \
+                                  generate; use `samtal embed`"
+                            .into(),
+                    })
                 }
             })
         };

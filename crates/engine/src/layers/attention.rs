@@ -1,5 +1,5 @@
-//! Causal scaled dot-product attention over a KV cache, with grouped-query heads and an optional
-//! sliding window (Mistral).
+//! Scaled dot-product attention over a KV cache, with grouped-query heads and an optional
+//! sliding window (Mistral); causal for decoders, over every cached position for encoders.
 //!
 //! Shapes: `q` is `(n, n_heads * head_dim)` for `n` new tokens at absolute positions
 //! `pos..pos+n`; the cache layer holds keys and values `(pos + n, n_kv_heads * head_dim)`. Token
@@ -17,6 +17,9 @@ pub struct Attention {
     pub n_kv_heads: usize,
     pub head_dim: usize,
     pub window: Option<usize>,
+    /// Whether a token sees only the positions up to itself (decoders), or every position the
+    /// cache holds (encoders such as BERT, which read the whole text at once).
+    pub causal: bool,
 }
 
 impl Attention {
@@ -41,6 +44,11 @@ impl Attention {
             let (t, h) = (first_head / self.n_heads, first_head % self.n_heads);
             let p = pos + t;
             let start = self.window.map_or(0, |w| (p + 1).saturating_sub(w));
+            let end = if self.causal {
+                p + 1
+            } else {
+                layer.k.len() / kv_dim
+            };
             let view = |data| HeadView {
                 data,
                 stride: kv_dim,
@@ -53,7 +61,7 @@ impl Attention {
                 hd,
                 view(&layer.k),
                 view(&layer.v),
-                start..p + 1,
+                start..end,
                 scale,
                 scores,
                 o,

@@ -108,6 +108,7 @@ impl Gpt2 {
                 n_kv_heads: cfg.n_heads,
                 head_dim: cfg.head_dim,
                 window: None,
+                causal: true,
             },
         })
     }

@@ -104,6 +104,7 @@ impl Llama {
                 n_kv_heads: cfg.n_kv_heads,
                 head_dim: hd,
                 window: cfg.sliding_window,
+                causal: true,
             },
         })
     }

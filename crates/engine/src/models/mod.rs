@@ -1,5 +1,6 @@
 //! The [`CausalLm`] trait and one file per architecture.
 
+pub mod bert;
 pub mod gpt2;
 pub mod llama;
 
