@@ -24,7 +24,7 @@ log=$(mktemp)
 # schemathesis writes .hypothesis/, .schemathesis/ and its report where it runs: keep them out of
 # the repo (and out of the next run, so that the seed alone decides what is generated).
 work=$(mktemp -d)
-target/release/samtal serve --model "$model" --port 0 --api-key ci-key 2>"$log" &
+target/release/samtal serve --model "$model" --embedding-model fixtures/models/tiny-bert --port 0 --api-key ci-key 2>"$log" &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; rm -rf "$log" "$work"' EXIT
 for _ in $(seq 1 600); do

@@ -3,10 +3,10 @@
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::Args;
-use samtal_engine::{Embedder, LoadOptions};
-use samtal_tokenizer::{Encode, Tokenizer};
+use samtal_engine::LoadOptions;
+use samtal_generation::EmbeddingModel;
 
 #[derive(Args, Debug)]
 pub struct EmbedArgs {
@@ -17,7 +17,8 @@ pub struct EmbedArgs {
     /// Print one JSON object per text: {"index", "tokens", "embedding"}.
     #[arg(long)]
     pub json: bool,
-    /// Cut texts longer than the model's window instead of refusing them.
+    /// Cut texts longer than the model's window (keeping the closing token) instead of
+    /// refusing them.
     #[arg(long)]
     pub truncate: bool,
     /// Worker threads [default: all cores].
@@ -27,36 +28,6 @@ pub struct EmbedArgs {
     pub texts: Vec<String>,
 }
 
-/// A text's ids as the model reads it: `[CLS] … [SEP]`, cut to `max` (keeping the closing
-/// token) when `truncate`, else an error naming the text.
-pub fn ids_for(
-    tokenizer: &Tokenizer,
-    text: &str,
-    max: usize,
-    truncate: bool,
-    index: usize,
-) -> Result<Vec<u32>> {
-    let mut ids = tokenizer.encode(
-        text,
-        Encode {
-            add_special_tokens: true,
-            parse_special: false,
-        },
-    )?;
-    if ids.len() > max {
-        if !truncate {
-            bail!(
-                "text {index} has {} tokens; the model reads at most {max} (pass --truncate to cut it)",
-                ids.len()
-            );
-        }
-        let last = ids[ids.len() - 1];
-        ids.truncate(max.saturating_sub(1));
-        ids.push(last);
-    }
-    Ok(ids)
-}
-
 pub fn run(a: EmbedArgs) -> Result<()> {
     if let Some(n) = a.threads {
         let _ = rayon::ThreadPoolBuilder::new()
@@ -64,9 +35,8 @@ pub fn run(a: EmbedArgs) -> Result<()> {
             .build_global();
     }
     let dir: PathBuf = crate::pull::resolve_embedder(a.model.as_deref())?;
-    let embedder = Embedder::load(&dir, &LoadOptions::default())
+    let model = EmbeddingModel::load(&dir, &LoadOptions::default())
         .with_context(|| format!("cannot load the encoder in {}", dir.display()))?;
-    let tokenizer = Tokenizer::from_hf_folder(&dir)?;
     let texts: Vec<String> = if a.texts.is_empty() {
         std::io::stdin()
             .lock()
@@ -78,10 +48,12 @@ pub fn run(a: EmbedArgs) -> Result<()> {
     };
     let mut out = std::io::stdout().lock();
     for (index, text) in texts.iter().enumerate() {
-        let ids = ids_for(&tokenizer, text, embedder.max_tokens, a.truncate, index)?;
-        let v = embedder.embed(&ids)?;
+        let e = model
+            .embed_text(text, a.truncate)
+            .with_context(|| format!("text {index}"))?;
+        let v = e.vector;
         let line = if a.json {
-            serde_json::json!({"index": index, "tokens": ids.len(), "embedding": v}).to_string()
+            serde_json::json!({"index": index, "tokens": e.tokens, "embedding": v}).to_string()
         } else {
             v.iter()
                 .map(|x| format!("{x:.7}"))

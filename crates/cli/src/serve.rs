@@ -48,6 +48,10 @@ pub struct ServeArgs {
     /// Send `Access-Control-Allow-Origin: ORIGIN` (CORS is off without it).
     #[arg(long)]
     pub cors_origin: Option<String>,
+    /// An embedding model to serve at /v1/embeddings beside the chat model, as Ollama does: a
+    /// sentence-transformers folder or a known name (minilm).
+    #[arg(long, value_name = "M")]
+    pub embedding_model: Option<String>,
 }
 
 pub fn run(a: ServeArgs) -> Result<()> {
@@ -93,7 +97,17 @@ pub fn run(a: ServeArgs) -> Result<()> {
         },
         cors_origin: a.cors_origin,
     };
-    let state = AppState::new(config);
+    let mut state = AppState::new(config);
+    if let Some(m) = a.embedding_model.as_deref() {
+        let dir = crate::pull::resolve_embedder(Some(m))?;
+        let id = dir
+            .file_name()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "embeddings".into());
+        let model = samtal_generation::EmbeddingModel::load(&dir, &Default::default())
+            .with_context(|| format!("cannot load the embedding model in {}", dir.display()))?;
+        state = state.with_embedder(id, model);
+    }
     let model = a.model;
     let load = move || {
         model

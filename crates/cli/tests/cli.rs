@@ -383,7 +383,11 @@ fn embed_prints_one_vector_per_text() {
     let long = "word ".repeat(300);
     let out = samtal(&["embed", "--model", &model, &long]);
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("--truncate"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("the model reads at most 128"),
+        "{}",
+        stderr(&out)
+    );
     let out = samtal(&["embed", "--model", &model, "--truncate", &long]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out).split_whitespace().count(), 16);

@@ -18,6 +18,7 @@
 //! ```
 
 pub mod constraint;
+mod embed;
 mod generate;
 mod params;
 mod perplexity;
@@ -31,6 +32,7 @@ mod stop;
 use std::path::PathBuf;
 
 pub use constraint::{Constraint, Grammar, Grammars};
+pub use embed::{Embedding, EmbeddingModel};
 pub use generate::{
     CancelToken, Controls, Event, FinishReason, Generator, Output, TextCheck, Timings,
 };
@@ -66,6 +68,9 @@ pub enum Error {
     /// no token can satisfy any more.
     #[error("grammar: {0}")]
     Grammar(String),
+    /// A text longer than an embedding model's window (without truncation).
+    #[error("the text has {tokens} tokens; the model reads at most {max} (ask for truncation to cut it)")]
+    TooLong { tokens: usize, max: usize },
     #[error("unknown setting {name:?}; one of {known}")]
     UnknownSetting { name: String, known: String },
     #[error("perplexity needs at least two tokens, got {0}")]
@@ -88,6 +93,7 @@ impl Error {
             Error::InvalidParameter { .. }
             | Error::UnknownSetting { .. }
             | Error::Grammar(_)
+            | Error::TooLong { .. }
             | Error::EmptyPrompt
             | Error::TooShort(_) => Fault::Request,
             Error::Engine(_) | Error::Tokenizer(_) | Error::Io { .. } | Error::Config { .. } => {

@@ -64,23 +64,43 @@ pub struct Loaded {
     pub pool: Pool,
 }
 
+/// An embedding model served beside the chat model, and its id.
+#[derive(Debug)]
+pub struct ServedEmbedder {
+    pub id: String,
+    pub model: samtal_generation::EmbeddingModel,
+}
+
 /// The state every handler sees.
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
     pub loaded: Arc<OnceLock<Loaded>>,
     pub metrics: Arc<Metrics>,
+    /// `--embedding-model`, if any.
+    pub embedder: Option<Arc<ServedEmbedder>>,
+    /// Embedding requests running at once: a request that finds none free is a 429.
+    pub embed_slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
     /// A state whose model is still to come (see [`AppState::load`]): `/health` says 503 until
     /// then.
     pub fn new(config: Config) -> Self {
+        let slots = config.workers.parallel.max(1) + config.workers.queue;
         Self {
             config: Arc::new(config),
             loaded: Arc::new(OnceLock::new()),
             metrics: Arc::new(Metrics::default()),
+            embedder: None,
+            embed_slots: Arc::new(tokio::sync::Semaphore::new(slots)),
         }
+    }
+
+    /// Serves `model` as `id` at `/v1/embeddings` too.
+    pub fn with_embedder(mut self, id: String, model: samtal_generation::EmbeddingModel) -> Self {
+        self.embedder = Some(Arc::new(ServedEmbedder { id, model }));
+        self
     }
 
     /// Starts the workers on `pipeline`.

@@ -13,7 +13,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Components, Ref, RefOr, Schema, Type};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{chat, completions, health, models};
+use crate::routes::{chat, completions, embeddings, health, models};
 use crate::AppState;
 
 #[derive(OpenApi)]
@@ -25,6 +25,7 @@ use crate::AppState;
     paths(
         chat::completions,
         completions::completions,
+        embeddings::embeddings,
         models::list,
         models::one,
         health::health

@@ -784,3 +784,84 @@ async fn bad_tools_and_schemas_are_400s_that_name_the_field() {
     let (st, v) = post(&s, "/v1/chat/completions", chat("Still there?")).await;
     assert_eq!(st, StatusCode::OK, "{v}");
 }
+
+/// `/v1/embeddings` with an embedding model beside the chat model: strings, lists and token
+/// arrays, floats and base64, the models listed; bad input a 400 naming its field.
+#[tokio::test]
+async fn embeddings_are_served_beside_the_chat_model() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/models/tiny-bert");
+    let model = samtal_generation::EmbeddingModel::load(&dir, &Default::default()).unwrap();
+    let s = state(None).with_embedder("tiny-bert".into(), model);
+    let (st, v) = post(
+        &s,
+        "/v1/embeddings",
+        json!({"input": ["Hello world", ""], "model": "tiny-bert"}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["data"].as_array().unwrap().len(), 2);
+    assert_eq!(v["data"][1]["index"], 1);
+    assert_eq!(v["data"][0]["embedding"].as_array().unwrap().len(), 16);
+    assert_eq!(v["model"], "tiny-bert");
+    assert!(v["usage"]["prompt_tokens"].as_u64().unwrap() >= 4);
+    let (st, b) = post(
+        &s,
+        "/v1/embeddings",
+        json!({"input": "Hello world", "encoding_format": "base64"}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    assert_eq!(
+        b["data"][0]["embedding"].as_str().unwrap().len(),
+        88,
+        "16 floats, 64 bytes"
+    );
+    let (st, t) = post(
+        &s,
+        "/v1/embeddings",
+        json!({"input": [101, 7592, 2088, 102]}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{t}");
+    assert_eq!(
+        t["data"][0]["embedding"], v["data"][0]["embedding"],
+        "ids give the text's vector"
+    );
+    let (st, m) = call(&s, "GET", "/v1/models", Body::empty(), None).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(String::from_utf8_lossy(&m).contains("tiny-bert"));
+    let long = "word ".repeat(200_000);
+    for (body, field) in [
+        (json!({"input": []}), "input"),
+        (json!({"input": ["a", 5]}), "input"),
+        (json!({"input": vec!["a"; 10_000]}), "input"),
+        (json!({"input": long}), "input"),
+        (json!({"input": [[1, 2], [3, 99_999_999]]}), "input"),
+        (
+            json!({"input": "a", "encoding_format": "hex"}),
+            "encoding_format",
+        ),
+        (json!({"input": "a", "dimensions": 8}), "dimensions"),
+        (json!({"input": "a", "model": "tiny"}), "model"),
+        (
+            json!({"messages": [{"role": "user", "content": "hi"}], "model": "tiny-bert"}),
+            "model",
+        ),
+    ] {
+        let uri = if body.get("messages").is_some() {
+            "/v1/chat/completions"
+        } else {
+            "/v1/embeddings"
+        };
+        let (st, e) = post(&s, uri, body).await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{field}: {e}");
+        assert_eq!(e["error"]["param"], field, "{e}");
+    }
+    let (st, e) = post(&state(None), "/v1/embeddings", json!({"input": "a"})).await;
+    assert_eq!(
+        (st, e["error"]["param"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("model"))
+    );
+    let (st, v) = post(&s, "/v1/embeddings", json!({"input": "still up"})).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+}

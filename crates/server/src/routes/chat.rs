@@ -45,6 +45,19 @@ pub async fn completions(State(state): State<AppState>, req: Request) -> Result<
         .map_err(|_| Error::bad("X-Samtal-Conversation is not text", None))?;
     let body = read_body(&state, req).await?;
     let r: ChatRequest = parse(&body)?;
+    if let Some(e) = state
+        .embedder
+        .as_ref()
+        .filter(|e| r.model.as_deref() == Some(e.id.as_str()))
+    {
+        return Err(Error::bad(
+            format!(
+                "{:?} is an embedding model: it answers /v1/embeddings, not chat; chat with {:?}",
+                e.id, state.config.model_id
+            ),
+            Some("model"),
+        ));
+    }
     let limits = &state.config.limits;
     let all = all_messages(&r, limits)?;
     let tools = checked_tools(loaded, tools(&r.sampling)?)?;

@@ -3,6 +3,7 @@
 
 pub(crate) mod chat;
 pub(crate) mod completions;
+pub(crate) mod embeddings;
 pub(crate) mod health;
 pub(crate) mod models;
 mod page;
@@ -28,6 +29,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/models/{id}", get(models::one))
         .route("/v1/chat/completions", post(chat::completions))
         .route("/v1/completions", post(completions::completions))
+        .route("/v1/embeddings", post(embeddings::embeddings))
         .route("/openapi.json", get(crate::openapi::serve))
         .fallback(|req: Request| async move { Error::NotFound(req.uri().path().to_owned()) })
         .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })

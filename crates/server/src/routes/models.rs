@@ -32,9 +32,18 @@ fn model(state: &AppState) -> ModelCard {
 pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Result<Response> {
     authorize(&state, &headers)?;
     state.ready()?;
+    let mut data = vec![model(&state)];
+    if let Some(e) = &state.embedder {
+        data.push(ModelCard {
+            id: e.id.clone(),
+            object: "model".into(),
+            created: 0,
+            owned_by: "samtal".into(),
+        });
+    }
     let list = ModelList {
         object: "list".into(),
-        data: vec![model(&state)],
+        data,
     };
     Ok(axum::Json(list).into_response())
 }
@@ -58,6 +67,15 @@ pub async fn one(
 ) -> Result<Response> {
     authorize(&state, &headers)?;
     state.ready()?;
+    if let Some(e) = state.embedder.as_ref().filter(|e| e.id == id) {
+        let card = ModelCard {
+            id: e.id.clone(),
+            object: "model".into(),
+            created: 0,
+            owned_by: "samtal".into(),
+        };
+        return Ok(axum::Json(card).into_response());
+    }
     if id != state.config.model_id {
         return Err(Error::UnknownModel(id));
     }

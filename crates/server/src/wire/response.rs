@@ -325,3 +325,35 @@ pub struct ErrorObject {
     pub param: Option<String>,
     pub code: Option<String>,
 }
+
+/// `POST /v1/embeddings`.
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct EmbeddingList {
+    /// `list`
+    pub object: String,
+    pub data: Vec<EmbeddingData>,
+    pub model: String,
+    pub usage: EmbeddingUsage,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct EmbeddingData {
+    /// `embedding`
+    pub object: String,
+    pub index: u32,
+    pub embedding: EmbeddingVector,
+}
+
+/// Floats, or their little-endian f32 bytes in base64.
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum EmbeddingVector {
+    Float(Vec<f32>),
+    Base64(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct EmbeddingUsage {
+    pub prompt_tokens: usize,
+    pub total_tokens: usize,
+}

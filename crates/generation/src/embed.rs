@@ -1,0 +1,97 @@
+//! Sentence embeddings for every face: an encoder with its tokenizer, text in and vectors out,
+//! with the one rule for texts longer than the model's window (an error, or cut keeping the
+//! closing token, as sentence-transformers cuts).
+
+use std::path::Path;
+
+use samtal_engine::{Embedder, LoadOptions};
+use samtal_tokenizer::{Encode, Tokenizer};
+
+use crate::{Error, Result};
+
+/// An embedding model, loaded.
+#[derive(Debug)]
+pub struct EmbeddingModel {
+    embedder: Embedder,
+    pub tokenizer: Tokenizer,
+}
+
+/// One text's vector and how many tokens it took.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Embedding {
+    pub vector: Vec<f32>,
+    pub tokens: usize,
+}
+
+impl EmbeddingModel {
+    /// Loads a sentence-transformers folder.
+    pub fn load(dir: &Path, opts: &LoadOptions) -> Result<Self> {
+        Ok(Self {
+            embedder: Embedder::load(dir, opts)?,
+            tokenizer: Tokenizer::from_hf_folder(dir)?,
+        })
+    }
+
+    pub fn dimension(&self) -> usize {
+        self.embedder.dimension()
+    }
+
+    /// The most tokens one text may take.
+    pub fn max_tokens(&self) -> usize {
+        self.embedder.max_tokens
+    }
+
+    /// A text's ids as the model reads them (`[CLS] … [SEP]`); past the window an error, or
+    /// with `truncate` cut to it with the closing token kept.
+    pub fn ids(&self, text: &str, truncate: bool) -> Result<Vec<u32>> {
+        let mut ids = self.tokenizer.encode(
+            text,
+            Encode {
+                add_special_tokens: true,
+                parse_special: false,
+            },
+        )?;
+        let max = self.max_tokens();
+        if ids.len() > max {
+            if !truncate {
+                return Err(Error::TooLong {
+                    tokens: ids.len(),
+                    max,
+                });
+            }
+            let last = ids[ids.len() - 1];
+            ids.truncate(max.saturating_sub(1));
+            ids.push(last);
+        }
+        Ok(ids)
+    }
+
+    pub fn embed_text(&self, text: &str, truncate: bool) -> Result<Embedding> {
+        let ids = self.ids(text, truncate)?;
+        self.embed_ids(&ids)
+    }
+
+    /// The vector of ids given as they are (the caller's special tokens included).
+    pub fn embed_ids(&self, ids: &[u32]) -> Result<Embedding> {
+        let vocab = self.embedder.config().vocab_size;
+        if let Some(id) = ids.iter().find(|&&id| id as usize >= vocab) {
+            return Err(Error::InvalidParameter {
+                name: "input",
+                message: format!("token {id} is outside the vocabulary of {vocab}"),
+            });
+        }
+        if ids.len() > self.max_tokens() {
+            return Err(Error::TooLong {
+                tokens: ids.len(),
+                max: self.max_tokens(),
+            });
+        }
+        if ids.is_empty() {
+            return Err(Error::EmptyPrompt);
+        }
+        Ok(Embedding {
+            vector: self.embedder.embed(ids)?,
+            tokens: ids.len(),
+        })
+    }
+}
