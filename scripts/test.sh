@@ -37,6 +37,9 @@ bash scripts/test_openai_clients.sh
 step "agents: openai, LangChain, LangGraph, smolagents, LlamaIndex, Haystack against samtal serve"
 bash scripts/test_agents.sh
 
+step "RAG: Haystack, LlamaIndex and LangChain retrieving with samtal's embeddings"
+bash scripts/test_rag.sh
+
 step "structured output, validated with jsonschema"
 .venv-agents/bin/python scripts/check_structured.py target/release/samtal "${SAMTAL_MODEL:-}"
 

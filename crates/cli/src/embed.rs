@@ -21,6 +21,9 @@ pub struct EmbedArgs {
     /// refusing them.
     #[arg(long)]
     pub truncate: bool,
+    /// Print how long embedding took (texts, tokens, ms, texts/s) on stderr.
+    #[arg(long)]
+    pub stats: bool,
     /// Worker threads [default: all cores].
     #[arg(long, short = 't')]
     pub threads: Option<usize>,
@@ -47,10 +50,31 @@ pub fn run(a: EmbedArgs) -> Result<()> {
         a.texts
     };
     let mut out = std::io::stdout().lock();
-    for (index, text) in texts.iter().enumerate() {
-        let e = model
-            .embed_text(text, a.truncate)
-            .with_context(|| format!("text {index}"))?;
+    let ids = texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            model
+                .ids(t, a.truncate)
+                .with_context(|| format!("text {i}"))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    // In passes of 32 texts: the weights are read once a pass.
+    let started = std::time::Instant::now();
+    let mut embedded = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(32) {
+        embedded.extend(model.embed_batch(chunk)?);
+    }
+    if a.stats {
+        let ms = started.elapsed().as_secs_f64() * 1e3;
+        let tokens: usize = embedded.iter().map(|e| e.tokens).sum();
+        eprintln!(
+            "embedded {} texts ({tokens} tokens) in {ms:.1} ms: {:.1} texts/s",
+            embedded.len(),
+            embedded.len() as f64 / (ms / 1e3)
+        );
+    }
+    for (index, e) in embedded.into_iter().enumerate() {
         let v = e.vector;
         let line = if a.json {
             serde_json::json!({"index": index, "tokens": e.tokens, "embedding": v}).to_string()

@@ -111,18 +111,29 @@ impl Embedder {
     /// One text's vector from its token ids (special tokens included); at most
     /// [`Embedder::max_tokens`] of them.
     pub fn embed(&self, tokens: &[u32]) -> Result<Vec<f32>> {
-        if tokens.len() > self.max_tokens {
+        Ok(self.embed_batch(&[tokens])?.pop().unwrap_or_default())
+    }
+
+    /// Several texts' vectors in one pass (see [`Bert::hidden_batch`]): the same vectors as
+    /// one at a time, for less time.
+    pub fn embed_batch(&self, texts: &[&[u32]]) -> Result<Vec<Vec<f32>>> {
+        if let Some(t) = texts.iter().find(|t| t.len() > self.max_tokens) {
             return Err(Error::ContextOverflow {
-                needed: tokens.len(),
+                needed: t.len(),
                 max: self.max_tokens,
             });
         }
-        let xs = self.bert.hidden(tokens)?;
-        let mut v = self.pooling.pool(&xs, self.dimension());
-        if self.normalize {
-            normalize(&mut v);
-        }
-        Ok(v)
+        let hidden = self.bert.hidden_batch(texts)?;
+        Ok(hidden
+            .iter()
+            .map(|xs| {
+                let mut v = self.pooling.pool(xs, self.dimension());
+                if self.normalize {
+                    normalize(&mut v);
+                }
+                v
+            })
+            .collect())
     }
 
     /// The hidden states `(n, hidden)` before pooling, for parity tests.

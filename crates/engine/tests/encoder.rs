@@ -68,6 +68,24 @@ fn check(dir: &Path, gold: &Value) -> f64 {
         assert!(max < 1e-5, "{:?}: max |diff| {max}", case["text"]);
         worst = worst.min(c);
     }
+    // All texts in one pass give the same vectors as one at a time.
+    let all: Vec<Vec<u32>> = gold["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| ids(&c["ids"]))
+        .collect();
+    let refs: Vec<&[u32]> = all.iter().map(Vec::as_slice).collect();
+    let batch = e.embed_batch(&refs).unwrap();
+    for (case, got) in gold["cases"].as_array().unwrap().iter().zip(&batch) {
+        let one = e.embed(&ids(&case["ids"])).unwrap();
+        let max = got
+            .iter()
+            .zip(&one)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
+        assert!(max < 1e-6, "{:?}: batched vs alone {max}", case["text"]);
+    }
     worst
 }
 

@@ -71,27 +71,43 @@ impl EmbeddingModel {
         self.embed_ids(&ids)
     }
 
+    /// The vectors of several texts' ids (each as [`EmbeddingModel::ids`] or the caller gives
+    /// them), in one pass.
+    pub fn embed_batch(&self, texts: &[Vec<u32>]) -> Result<Vec<Embedding>> {
+        let vocab = self.embedder.config().vocab_size;
+        for ids in texts {
+            if let Some(id) = ids.iter().find(|&&id| id as usize >= vocab) {
+                return Err(Error::InvalidParameter {
+                    name: "input",
+                    message: format!("token {id} is outside the vocabulary of {vocab}"),
+                });
+            }
+            if ids.len() > self.max_tokens() {
+                return Err(Error::TooLong {
+                    tokens: ids.len(),
+                    max: self.max_tokens(),
+                });
+            }
+            if ids.is_empty() {
+                return Err(Error::EmptyPrompt);
+            }
+        }
+        let refs: Vec<&[u32]> = texts.iter().map(Vec::as_slice).collect();
+        let vectors = self.embedder.embed_batch(&refs)?;
+        Ok(vectors
+            .into_iter()
+            .zip(texts)
+            .map(|(vector, ids)| Embedding {
+                vector,
+                tokens: ids.len(),
+            })
+            .collect())
+    }
+
     /// The vector of ids given as they are (the caller's special tokens included).
     pub fn embed_ids(&self, ids: &[u32]) -> Result<Embedding> {
-        let vocab = self.embedder.config().vocab_size;
-        if let Some(id) = ids.iter().find(|&&id| id as usize >= vocab) {
-            return Err(Error::InvalidParameter {
-                name: "input",
-                message: format!("token {id} is outside the vocabulary of {vocab}"),
-            });
-        }
-        if ids.len() > self.max_tokens() {
-            return Err(Error::TooLong {
-                tokens: ids.len(),
-                max: self.max_tokens(),
-            });
-        }
-        if ids.is_empty() {
-            return Err(Error::EmptyPrompt);
-        }
-        Ok(Embedding {
-            vector: self.embedder.embed(ids)?,
-            tokens: ids.len(),
-        })
+        self.embed_batch(&[ids.to_vec()])?
+            .pop()
+            .ok_or(Error::EmptyPrompt)
     }
 }

@@ -135,26 +135,42 @@ impl Bert {
 
     /// The last hidden states `(n, hidden)` of one text's token ids (special tokens included).
     pub fn hidden(&self, tokens: &[u32]) -> Result<Vec<f32>> {
+        Ok(self.hidden_batch(&[tokens])?.pop().unwrap_or_default())
+    }
+
+    /// The last hidden states of several texts in one pass. Their tokens are stacked into one
+    /// matrix, so every linear layer reads its weights once for all of them; attention runs
+    /// per text, over that text's own keys and values only, so texts of different lengths need
+    /// no padding and never see each other.
+    pub fn hidden_batch(&self, texts: &[&[u32]]) -> Result<Vec<Vec<f32>>> {
         let cfg = &self.cfg;
-        let (n, h) = (tokens.len(), cfg.hidden_size);
-        if n == 0 {
-            return Err(Error::EmptyInput);
+        let h = cfg.hidden_size;
+        for t in texts {
+            if t.is_empty() {
+                return Err(Error::EmptyInput);
+            }
+            if t.len() > cfg.max_positions {
+                return Err(Error::ContextOverflow {
+                    needed: t.len(),
+                    max: cfg.max_positions,
+                });
+            }
         }
-        if n > cfg.max_positions {
-            return Err(Error::ContextOverflow {
-                needed: n,
-                max: cfg.max_positions,
-            });
-        }
-        // Every buffer is row-major, one row per token.
-        let mut x = super::embed(&self.word, cfg, tokens)?; // (n, hidden)
-        for (t, row) in x.chunks_exact_mut(h).enumerate() {
-            add(row, &self.positions[t * h..(t + 1) * h]);
-            add(row, &self.token_type);
+        let all: Vec<u32> = texts.iter().flat_map(|t| t.iter().copied()).collect();
+        let n = all.len();
+        // Every buffer is row-major, one row per token of every text, text after text.
+        let mut x = super::embed(&self.word, cfg, &all)?; // (n, hidden)
+        let mut row = 0;
+        for t in texts {
+            for p in 0..t.len() {
+                let r = &mut x[(row + p) * h..(row + p + 1) * h];
+                add(r, &self.positions[p * h..(p + 1) * h]);
+                add(r, &self.token_type);
+            }
+            row += t.len();
         }
         let mut xs = vec![0f32; n * h]; // (n, hidden)
         self.emb_ln.forward(&x, &mut xs);
-        let mut cache = Cache::new(cfg.n_layers, h);
         let mut q = vec![0f32; n * h]; // (n, n_heads * head_dim)
         let mut k = vec![0f32; n * h];
         let mut v = vec![0f32; n * h];
@@ -162,10 +178,18 @@ impl Bert {
         let mut proj = vec![0f32; n * h];
         let mut up = vec![0f32; n * cfg.intermediate_size]; // (n, intermediate)
         rayon::scope(|_| {
-            for (l, layer) in self.layers.iter().zip(cache.layers.iter_mut()) {
+            for l in &self.layers {
                 Linear::forward_many(&[&l.q, &l.k, &l.v], &xs, &mut [&mut q, &mut k, &mut v]);
-                layer.append(&k, &v, h);
-                self.attn.forward(&q, layer, 0, &mut att);
+                let mut at = 0;
+                for t in texts {
+                    let rows = at * h..(at + t.len()) * h;
+                    let mut cache = Cache::new(1, h);
+                    let layer = &mut cache.layers[0];
+                    layer.append(&k[rows.clone()], &v[rows.clone()], h);
+                    self.attn
+                        .forward(&q[rows.clone()], layer, 0, &mut att[rows]);
+                    at += t.len();
+                }
                 l.o.forward(&att, &mut proj);
                 // Post-LayerNorm: the residual sum is normed (BertSelfOutput, BertOutput).
                 add(&mut proj, &xs);
@@ -179,7 +203,13 @@ impl Bert {
                 l.out_ln.forward(&proj, &mut xs);
             }
         });
-        Ok(xs)
+        let mut out = Vec::with_capacity(texts.len());
+        let mut at = 0;
+        for t in texts {
+            out.push(xs[at * h..(at + t.len()) * h].to_vec());
+            at += t.len();
+        }
+        Ok(out)
     }
 }
 

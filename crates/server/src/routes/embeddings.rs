@@ -38,6 +38,16 @@ pub struct EmbeddingRequest {
     pub truncate: bool,
 }
 
+/// Texts embedded in one pass.
+const BATCH: usize = 32;
+
+fn request_error(i: usize, e: samtal_generation::Error) -> Error {
+    match e.fault() {
+        samtal_generation::Fault::Request => Error::bad(format!("input[{i}]: {e}"), Some("input")),
+        samtal_generation::Fault::Internal => Error::Generation(e),
+    }
+}
+
 /// One input: text, or token ids given as they are.
 enum Input {
     Text(String),
@@ -176,26 +186,40 @@ pub async fn embeddings(State(state): State<AppState>, req: Request) -> Result<R
     let done = tokio::task::spawn_blocking(move || -> Result<Vec<samtal_generation::Embedding>> {
         let _permit = permit;
         let mut total = 0;
-        let mut out = Vec::with_capacity(inputs.len());
+        let mut ids = Vec::with_capacity(inputs.len());
         for (i, input) in inputs.iter().enumerate() {
-            let e = match input {
-                Input::Text(t) => model.model.embed_text(t, truncate),
-                Input::Ids(ids) => model.model.embed_ids(ids),
+            let one = match input {
+                Input::Text(t) => model.model.ids(t, truncate),
+                Input::Ids(ids) => Ok(ids.clone()),
             }
-            .map_err(|e| match e.fault() {
-                samtal_generation::Fault::Request => {
-                    Error::bad(format!("input[{i}]: {e}"), Some("input"))
-                }
-                samtal_generation::Fault::Internal => Error::Generation(e),
-            })?;
-            total += e.tokens;
+            .map_err(|e| request_error(i, e))?;
+            total += one.len();
             if total > MAX_TOTAL_TOKENS {
                 return Err(Error::bad(
                     format!("the inputs take more than {MAX_TOTAL_TOKENS} tokens"),
                     Some("input"),
                 ));
             }
-            out.push(e);
+            ids.push(one);
+        }
+        // In passes of BATCH texts: the weights are read once a pass.
+        let mut out = Vec::with_capacity(ids.len());
+        for (k, chunk) in ids.chunks(BATCH).enumerate() {
+            let done = model
+                .model
+                .embed_batch(chunk)
+                .map_err(|e| match e.fault() {
+                    samtal_generation::Fault::Request => {
+                        let first = k * BATCH;
+                        let bad = chunk
+                            .iter()
+                            .position(|c| model.model.embed_ids(c).is_err())
+                            .map_or(first, |p| first + p);
+                        request_error(bad, e)
+                    }
+                    samtal_generation::Fault::Internal => Error::Generation(e),
+                })?;
+            out.extend(done);
         }
         Ok(out)
     })
