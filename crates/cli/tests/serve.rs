@@ -97,16 +97,24 @@ fn a_full_queue_is_429_and_a_gone_client_is_cancelled() {
         .unwrap();
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
     let mut addr = String::new();
+    // What the server said, for the message if it never says where it listens.
+    let mut said = Vec::new();
     for line in lines.by_ref() {
         let line = line.unwrap();
         if let Some(a) = line.strip_prefix("samtal serve: listening on http://") {
             addr = a.to_owned();
         }
-        if line.contains("ready") {
+        let ready = line.contains("ready");
+        said.push(line);
+        if ready {
             break;
         }
     }
     std::thread::spawn(move || for _ in lines {});
+    assert!(
+        !addr.is_empty(),
+        "the server gave no address; it said {said:?}"
+    );
     let srv = Server { child, addr };
     let addr = srv.addr.clone();
 
