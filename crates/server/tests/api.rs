@@ -25,9 +25,20 @@ fn pipeline() -> Arc<Pipeline> {
     .clone()
 }
 
+/// One store for this run: named by process and start time, since a process id alone is
+/// reused by a later run, which then found the earlier run's conversations.
 fn store_path() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("samtal-server-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    let dir = DIR.get_or_init(|| {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let dir =
+            std::env::temp_dir().join(format!("samtal-server-test-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    });
     dir.join("conversations.sqlite3")
 }
 
