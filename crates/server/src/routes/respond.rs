@@ -50,6 +50,50 @@ fn json_text<T: serde::Serialize>(v: &T) -> String {
 }
 
 impl Shape {
+    /// A chat stream chunk with one choice whose delta is `delta` (none: `choices` empty).
+    fn chat_chunk(
+        &self,
+        delta: Option<(Delta, Option<String>, Option<ChatLogprobs>)>,
+        usage: Option<Usage>,
+        samtal: Option<ChunkInfo>,
+    ) -> String {
+        json_text(&ChatChunk {
+            id: self.id.clone(),
+            object: "chat.completion.chunk".into(),
+            created: self.created,
+            model: self.model.clone(),
+            choices: delta
+                .map(|(delta, finish_reason, logprobs)| ChunkChoice {
+                    index: 0,
+                    delta,
+                    finish_reason,
+                    logprobs,
+                })
+                .into_iter()
+                .collect(),
+            usage,
+            samtal,
+        })
+    }
+
+    /// A completions stream chunk, likewise.
+    fn completion_chunk(
+        &self,
+        choice: Option<CompletionChoice>,
+        usage: Option<Usage>,
+        samtal: Option<ChunkInfo>,
+    ) -> String {
+        json_text(&Completion {
+            id: self.id.clone(),
+            object: "text_completion".into(),
+            created: self.created,
+            model: self.model.clone(),
+            choices: choice.into_iter().collect(),
+            usage,
+            samtal,
+        })
+    }
+
     /// One stream chunk: text, a finish reason, the `samtal` object, log-probabilities.
     fn chunk(
         &self,
@@ -60,86 +104,48 @@ impl Shape {
     ) -> String {
         let finish_reason = finish.map(str::to_owned);
         match self.kind {
-            Kind::Chat => json_text(&ChatChunk {
-                id: self.id.clone(),
-                object: "chat.completion.chunk".into(),
-                created: self.created,
-                model: self.model.clone(),
-                choices: vec![ChunkChoice {
-                    index: 0,
-                    delta: Delta {
-                        content,
-                        ..Delta::default()
-                    },
-                    finish_reason,
-                    logprobs: (!entries.is_empty()).then(|| ChatLogprobs {
-                        content: entries.to_vec(),
-                    }),
-                }],
-                usage: None,
-                samtal,
-            }),
-            Kind::Completion => json_text(&Completion {
-                id: self.id.clone(),
-                object: "text_completion".into(),
-                created: self.created,
-                model: self.model.clone(),
-                choices: vec![CompletionChoice {
+            Kind::Chat => {
+                let delta = Delta {
+                    content,
+                    ..Delta::default()
+                };
+                let logprobs = (!entries.is_empty()).then(|| ChatLogprobs {
+                    content: entries.to_vec(),
+                });
+                self.chat_chunk(Some((delta, finish_reason, logprobs)), None, samtal)
+            }
+            Kind::Completion => {
+                let choice = CompletionChoice {
                     index: 0,
                     text: content.unwrap_or_default(),
                     finish_reason,
                     logprobs: (!entries.is_empty())
                         .then(|| CompletionLogprobs::from_entries(entries)),
-                }],
-                usage: None,
-                samtal,
-            }),
+                };
+                self.completion_chunk(Some(choice), None, samtal)
+            }
         }
     }
 
     /// The chat stream's first chunk: the assistant's role.
     fn role(&self) -> String {
-        json_text(&ChatChunk {
-            id: self.id.clone(),
-            object: "chat.completion.chunk".into(),
-            created: self.created,
-            model: self.model.clone(),
-            choices: vec![ChunkChoice {
-                index: 0,
-                delta: Delta {
-                    role: Some("assistant".into()),
-                    content: Some(String::new()),
-                    tool_calls: None,
-                },
-                finish_reason: None,
-                logprobs: None,
-            }],
-            usage: None,
-            samtal: None,
-        })
+        let delta = Delta {
+            role: Some("assistant".into()),
+            content: Some(String::new()),
+            tool_calls: None,
+        };
+        self.chat_chunk(Some((delta, None, None)), None, None)
     }
 
     /// The chunks of one call: its id, type and name with empty arguments, then the arguments
     /// (how OpenAI streams them, and how its client assembles them).
     fn tool_call(&self, index: u32, call: &OutToolCall) -> [String; 2] {
         let chunk = |d: ToolCallDelta| {
-            json_text(&ChatChunk {
-                id: self.id.clone(),
-                object: "chat.completion.chunk".into(),
-                created: self.created,
-                model: self.model.clone(),
-                choices: vec![ChunkChoice {
-                    index: 0,
-                    delta: Delta {
-                        tool_calls: Some(vec![d]),
-                        ..Delta::default()
-                    },
-                    finish_reason: None,
-                    logprobs: None,
-                }],
-                usage: None,
-                samtal: None,
-            })
+            let delta = Delta {
+                tool_calls: Some(vec![d]),
+                ..Delta::default()
+            };
+            self.chat_chunk(Some((delta, None, None)), None, None)
         };
         [
             chunk(ToolCallDelta {
@@ -166,24 +172,8 @@ impl Shape {
     /// The chunk with `stream_options.include_usage`: no choices, the usage.
     fn usage(&self, usage: Usage) -> String {
         match self.kind {
-            Kind::Chat => json_text(&ChatChunk {
-                id: self.id.clone(),
-                object: "chat.completion.chunk".into(),
-                created: self.created,
-                model: self.model.clone(),
-                choices: Vec::new(),
-                usage: Some(usage),
-                samtal: None,
-            }),
-            Kind::Completion => json_text(&Completion {
-                id: self.id.clone(),
-                object: "text_completion".into(),
-                created: self.created,
-                model: self.model.clone(),
-                choices: Vec::new(),
-                usage: Some(usage),
-                samtal: None,
-            }),
+            Kind::Chat => self.chat_chunk(None, Some(usage), None),
+            Kind::Completion => self.completion_chunk(None, Some(usage), None),
         }
     }
 
