@@ -18,13 +18,8 @@ while [ $# -gt 0 ]; do
         *) echo "usage: $0 [--llama-server PATH_TO_llama-server]" >&2; exit 2 ;;
     esac
 done
-req=scripts/requirements-agents.txt
-if [ ! -x .venv-agents/bin/python ] || ! cmp -s "$req" .venv-agents/requirements-agents.txt; then
-    rm -rf .venv-agents
-    python3 -m venv .venv-agents
-    .venv-agents/bin/pip install --quiet --disable-pip-version-check -r "$req"
-    cp "$req" .venv-agents/requirements-agents.txt
-fi
+. scripts/lib.sh
+agents_venv
 if [ -z "$llama_server" ] || [ -z "${SAMTAL_AGENT_MODEL:-}" ]; then
     cargo build --quiet --release -p samtal-cli
 fi
@@ -43,16 +38,9 @@ if [ -n "$llama_server" ]; then
     done
     [ "$(curl -s -o /dev/null -w '%{http_code}' "$addr/health")" = 200 ] || { cat "$log"; exit 1; }
 else
-    target/release/samtal serve --model "$model" --port 0 --api-key ci-key 2>"$log" &
-    pid=$!
-    trap 'kill $pid 2>/dev/null || true; rm -f "$log"' EXIT
-    for _ in $(seq 1 1200); do
-        grep -q "ready" "$log" && break
-        kill -0 $pid 2>/dev/null || { cat "$log"; exit 1; }
-        sleep 0.1
-    done
-    addr=$(sed -n 's/^samtal serve: listening on //p' "$log")
-    grep -q "ready" "$log" && [ -n "$addr" ] || { cat "$log"; exit 1; }
+    start_samtal_serve --model "$model" --api-key ci-key
+    pid=$serve_pid
+    trap 'kill $pid 2>/dev/null || true; rm -f "$log" "$serve_log"' EXIT
 fi
 name=$(curl -fsS -H "Authorization: Bearer ci-key" "$addr/v1/models" \
     | python3 -c 'import json, sys; print(json.load(sys.stdin)["data"][0]["id"])')

@@ -10,16 +10,8 @@ if [ ! -x .venv-clients/bin/python ] || ! .venv-clients/bin/python -c 'import op
 fi
 cargo build --quiet --release -p samtal-cli
 model=${SAMTAL_SERVE_MODEL:-fixtures/models/tiny-llama}
-log=$(mktemp)
-target/release/samtal serve --model "$model" --port 0 --api-key ci-key 2>"$log" &
-pid=$!
-trap 'kill $pid 2>/dev/null || true; rm -f "$log"' EXIT
-for _ in $(seq 1 600); do
-    grep -q "ready" "$log" && break
-    kill -0 $pid 2>/dev/null || { cat "$log"; exit 1; }
-    sleep 0.1
-done
-addr=$(sed -n 's/^samtal serve: listening on //p' "$log")
+. scripts/lib.sh
+start_samtal_serve --model "$model" --api-key ci-key
+trap 'kill $serve_pid 2>/dev/null || true; rm -f "$serve_log"' EXIT
 .venv-clients/bin/python scripts/openai_clients_check.py "$addr/v1" ci-key
-kill -TERM $pid
-wait $pid
+stop_samtal_serve

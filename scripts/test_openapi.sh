@@ -20,19 +20,12 @@ model=${SAMTAL_SERVE_MODEL:-fixtures/models/tiny-llama}
 examples=${SAMTAL_OPENAPI_EXAMPLES:-40}
 limit_s=300
 repo=$PWD
-log=$(mktemp)
 # schemathesis writes .hypothesis/, .schemathesis/ and its report where it runs: keep them out of
 # the repo (and out of the next run, so that the seed alone decides what is generated).
 work=$(mktemp -d)
-target/release/samtal serve --model "$model" --embedding-model fixtures/models/tiny-bert --port 0 --api-key ci-key 2>"$log" &
-pid=$!
-trap 'kill $pid 2>/dev/null || true; rm -rf "$log" "$work"' EXIT
-for _ in $(seq 1 600); do
-    grep -q "ready" "$log" && break
-    kill -0 $pid 2>/dev/null || { cat "$log"; exit 1; }
-    sleep 0.1
-done
-addr=$(sed -n 's/^samtal serve: listening on //p' "$log")
+. scripts/lib.sh
+start_samtal_serve --model "$model" --embedding-model fixtures/models/tiny-bert --api-key ci-key
+trap 'kill $serve_pid 2>/dev/null || true; rm -rf "$serve_log" "$work"' EXIT
 
 # Checks (schemathesis 4.x names):
 #   not_a_server_error           no 5xx, whatever was sent (malformed JSON, wrong types, odd methods)
@@ -113,5 +106,4 @@ for kind, operations in (report.get("warnings") or {}).items():
 print(f"schemathesis: {cases['generated']} cases, {failures} failures, {errors} errors")
 sys.exit(0 if ok else 1)
 EOF
-kill -TERM $pid
-wait $pid
+stop_samtal_serve

@@ -8,33 +8,18 @@
 #     bash scripts/test_rag.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-req=scripts/requirements-agents.txt
-if [ ! -x .venv-agents/bin/python ] || ! cmp -s "$req" .venv-agents/requirements-agents.txt; then
-    rm -rf .venv-agents
-    python3 -m venv .venv-agents
-    .venv-agents/bin/pip install --quiet --disable-pip-version-check -r "$req"
-    cp "$req" .venv-agents/requirements-agents.txt
-fi
+. scripts/lib.sh
+agents_venv
 cargo build --quiet --release -p samtal-cli
 model=${SAMTAL_RAG_MODEL:-$(target/release/samtal pull qwen2.5-coder-0.5b)}
-log=$(mktemp)
-target/release/samtal serve --model "$model" --embedding-model minilm --port 0 --api-key ci-key 2>"$log" &
-pid=$!
-trap 'kill $pid 2>/dev/null || true; rm -f "$log"' EXIT
-for _ in $(seq 1 1200); do
-    grep -q "ready" "$log" && break
-    kill -0 $pid 2>/dev/null || { cat "$log"; exit 1; }
-    sleep 0.1
-done
-addr=$(sed -n 's/^samtal serve: listening on //p' "$log")
-grep -q "ready" "$log" && [ -n "$addr" ] || { cat "$log"; exit 1; }
+start_samtal_serve --model "$model" --embedding-model minilm --api-key ci-key
+trap 'kill $serve_pid 2>/dev/null || true; rm -f "$serve_log"' EXIT
 # /v1/models lists the chat model first and the embedding model second.
 read -r name embedder < <(curl -fsS -H "Authorization: Bearer ci-key" "$addr/v1/models" \
     | python3 -c 'import json, sys; d = json.load(sys.stdin)["data"]; print(d[0]["id"], d[1]["id"] if len(d) > 1 else "")')
-[ -n "$embedder" ] || { echo "/v1/models lists no embedding model" >&2; cat "$log"; exit 1; }
+[ -n "$embedder" ] || { echo "/v1/models lists no embedding model" >&2; cat "$serve_log"; exit 1; }
 echo "rag against samtal serve at $addr, chat model $name ($model), embedding model $embedder"
 status=0
 .venv-agents/bin/python scripts/rag_check.py "$addr/v1" ci-key "$name" "$embedder" || status=$?
-kill -TERM $pid
-wait $pid || true
+stop_samtal_serve
 exit $status

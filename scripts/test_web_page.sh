@@ -12,17 +12,10 @@ if ! command -v chromedriver >/dev/null || ! { command -v chromium >/dev/null ||
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q chromium chromium-driver
 fi
 cargo build --quiet --release -p samtal-cli
-log=$(mktemp)
-target/release/samtal serve --model "${SAMTAL_SERVE_MODEL:-fixtures/models/tiny-llama}" --port 0 2>"$log" &
-pid=$!
+. scripts/lib.sh
+start_samtal_serve --model "${SAMTAL_SERVE_MODEL:-fixtures/models/tiny-llama}"
 driver_port=$((20000 + RANDOM % 20000))
 chromedriver --port="$driver_port" >/dev/null 2>&1 &
 dpid=$!
-trap 'kill $pid $dpid 2>/dev/null || true; rm -f "$log"' EXIT
-for _ in $(seq 1 600); do
-    grep -q "ready" "$log" && break
-    kill -0 $pid 2>/dev/null || { cat "$log"; exit 1; }
-    sleep 0.1
-done
-addr=$(sed -n 's/^samtal serve: listening on //p' "$log")
+trap 'kill $serve_pid $dpid 2>/dev/null || true; rm -f "$serve_log"' EXIT
 python3 scripts/web_page_check.py "$addr" "http://127.0.0.1:$driver_port" target/web-page.png
