@@ -263,15 +263,7 @@ impl Session {
         // Transcript answers follow "label:" and start with the model's space: not shown.
         let mut shown = !matches!(self.format, Format::Transcript(_));
         let out = generator.generate(&mut self.cache, &ids, &params, controls, &mut |ev| {
-            if let Event::Token {
-                id,
-                logprob: Some(logprob),
-                top,
-                ..
-            } = ev
-            {
-                on_event(ChatEvent::Logprob { id, logprob, top });
-            }
+            report_logprob(&ev, on_event);
             let text = if shown {
                 ev.text()
             } else {
@@ -411,6 +403,19 @@ impl Session {
     /// The token ids the session's KV cache holds.
     pub fn cached_ids(&self) -> &[u32] {
         self.cache.ids()
+    }
+}
+
+/// A generated token's log-probability, when the settings ask for them, as a chat event.
+fn report_logprob(ev: &Event<'_>, on_event: &mut dyn FnMut(ChatEvent<'_>)) {
+    if let Event::Token {
+        id,
+        logprob: Some(logprob),
+        top,
+        ..
+    } = *ev
+    {
+        on_event(ChatEvent::Logprob { id, logprob, top });
     }
 }
 

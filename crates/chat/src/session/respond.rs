@@ -8,7 +8,7 @@
 
 use std::time::Instant;
 
-use samtal_generation::{CancelToken, Controls, Event, Generator};
+use samtal_generation::{CancelToken, Controls, Generator};
 use samtal_guard::Verdict;
 
 use super::{mark_untrusted, ChatEvent, Format, GuardReport, Reply, Session};
@@ -129,15 +129,7 @@ impl Session {
         let held = calling.is_some();
         let out =
             generator.generate(&mut self.cache, &prompt.ids, &params, controls, &mut |ev| {
-                if let Event::Token {
-                    id,
-                    logprob: Some(logprob),
-                    top,
-                    ..
-                } = ev
-                {
-                    on_event(ChatEvent::Logprob { id, logprob, top });
-                }
+                super::report_logprob(&ev, on_event);
                 if !held && !ev.text().is_empty() {
                     on_event(ChatEvent::Text(ev.text()));
                 }
