@@ -14,7 +14,8 @@ pub struct ModelArgs {
     /// auto or cpu (the only device samtal runs on today).
     #[arg(long, default_value = "auto")]
     pub device: Device,
-    /// Element type for dense weights: auto (as stored), f32, f16 or bf16.
+    /// Element type for dense weights: auto (as stored), f32, f16, bf16, or q8_0 (quantized at
+    /// load).
     #[arg(long, default_value = "auto")]
     pub dtype: DType,
     /// How activations meet quantized weights: q8 (8-bit integer products, like llama.cpp) or

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use samtal_engine::LoadOptions;
+use samtal_engine::{DType, LoadOptions};
 use samtal_generation::EmbeddingModel;
 
 #[derive(Args, Debug)]
@@ -24,6 +24,10 @@ pub struct EmbedArgs {
     /// Print how long embedding took (texts, tokens, ms, texts/s) on stderr.
     #[arg(long)]
     pub stats: bool,
+    /// Element type of the weights: q8_0 (quantized at load, 8-bit integer products, the
+    /// fastest) or f32 (the reference's arithmetic).
+    #[arg(long, default_value = "q8_0")]
+    pub dtype: DType,
     /// Worker threads [default: all cores].
     #[arg(long, short = 't')]
     pub threads: Option<usize>,
@@ -38,7 +42,11 @@ pub fn run(a: EmbedArgs) -> Result<()> {
             .build_global();
     }
     let dir: PathBuf = crate::pull::resolve_embedder(a.model.as_deref())?;
-    let model = EmbeddingModel::load(&dir, &LoadOptions::default())
+    let opts = LoadOptions {
+        dtype: a.dtype,
+        ..LoadOptions::default()
+    };
+    let model = EmbeddingModel::load(&dir, &opts)
         .with_context(|| format!("cannot load the encoder in {}", dir.display()))?;
     let texts: Vec<String> = if a.texts.is_empty() {
         std::io::stdin()

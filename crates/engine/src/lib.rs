@@ -104,6 +104,10 @@ pub enum DType {
     F32,
     F16,
     BF16,
+    /// Matrices quantized at load to 8 bits per element in blocks of 32 with an f16 scale, as
+    /// llama.cpp's `convert_hf_to_gguf.py --outtype q8_0` does (vectors stay f32): a quarter of
+    /// f32's memory, and integer products (see [`Precision::Q8`]).
+    Q8_0,
 }
 
 impl DType {
@@ -124,7 +128,8 @@ impl std::str::FromStr for DType {
             "f32" => DType::F32,
             "f16" => DType::F16,
             "bf16" => DType::BF16,
-            _ => return Err(format!("unknown dtype {s:?} (auto, f32, f16, bf16)")),
+            "q8_0" => DType::Q8_0,
+            _ => return Err(format!("unknown dtype {s:?} (auto, f32, f16, bf16, q8_0)")),
         })
     }
 }

@@ -165,6 +165,10 @@ impl MatRef<'_> {
 /// Rows per parallel task: large enough to amortise scheduling, small enough to balance.
 const ROWS_PER_TASK: usize = 16;
 
+/// Input rows per task of a packed product: their 8-bit activations stay in the core's cache
+/// while the task's weight rows pass over them.
+const TOKENS_PER_TASK: usize = 256;
+
 /// `ys = xs · wᵀ`: `xs` is `(n, cols)`, `ys` is `(n, rows)`, `w` is `(rows, cols)`. Packed
 /// weights take 8-bit products, others f32 ones.
 pub fn matmul(w: MatRef<'_>, xs: &[f32], ys: &mut [f32]) {
@@ -202,22 +206,29 @@ pub fn matmul_many(ws: &[MatRef<'_>], xs: &[f32], ys: &mut [&mut [f32]]) {
         xsum: &xsum,
         simd,
     };
-    // With several input rows, each task writes a stripe of weight rows for every input row:
-    // computed transposed, `(rows, n)`, so that stripes are contiguous, and transposed back.
-    let mut transposed: Vec<Vec<f32>> = if n > 1 {
-        ws.iter().map(|w| vec![0f32; w.rows * n]).collect()
-    } else {
-        Vec::new()
-    };
+    // Packed weights: each task takes a stripe of weight rows for a tile of input rows and
+    // writes its cells straight into `ys` (see `packed::OutPtr`). Others, with several input
+    // rows: each task writes a stripe of weight rows for every input row, computed transposed,
+    // `(rows, n)`, so that stripes are contiguous, and transposed back.
+    let mut transposed: Vec<Vec<f32>> = ws
+        .iter()
+        .map(|w| {
+            if n > 1 && !w.packed {
+                vec![0f32; w.rows * n]
+            } else {
+                Vec::new()
+            }
+        })
+        .collect();
     {
-        let outs: Vec<&mut [f32]> = if n > 1 {
-            transposed.iter_mut().map(Vec::as_mut_slice).collect()
-        } else {
-            ys.iter_mut().map(|y| &mut **y).collect()
-        };
         let threads = rayon::current_num_threads();
-        let mut tasks = Vec::new();
-        for (i, (w, out)) in ws.iter().zip(outs).enumerate() {
+        let mut dense = Vec::new();
+        let mut tiles = Vec::new();
+        for (i, (w, (t, y))) in ws
+            .iter()
+            .zip(transposed.iter_mut().zip(ys.iter_mut()))
+            .enumerate()
+        {
             // Decode: a few whole stripes per thread, so the pool hands work out a handful of
             // times per product instead of once per 16 rows.
             // (Packed rows go in whole groups of 8.)
@@ -229,15 +240,44 @@ pub fn matmul_many(ws: &[MatRef<'_>], xs: &[f32], ys: &mut [&mut [f32]]) {
             } else {
                 ROWS_PER_TASK
             };
+            if w.packed {
+                let out = packed::OutPtr::new(y, w.rows);
+                for r0 in (0..w.rows).step_by(per_task) {
+                    for t0 in (0..n).step_by(TOKENS_PER_TASK) {
+                        let rows = r0..(r0 + per_task).min(w.rows);
+                        tiles.push((i, rows, t0..(t0 + TOKENS_PER_TASK).min(n), out));
+                    }
+                }
+                continue;
+            }
+            let out: &mut [f32] = if n > 1 { t } else { y };
             for (c, chunk) in out.chunks_mut(per_task * n).enumerate() {
-                tasks.push((i, c * per_task, chunk));
+                dense.push((i, c * per_task, chunk));
             }
         }
-        tasks
-            .into_par_iter()
-            .for_each(|(i, r0, out)| input.rows(ws[i], r0, out));
+        rayon::join(
+            || {
+                tiles.into_par_iter().for_each(|(i, rows, toks, out)| {
+                    if let Some(a) = input.q8 {
+                        // SAFETY: the tasks' (rows, toks) cells are disjoint, and `ys`
+                        // outlives them (the join returns first).
+                        unsafe {
+                            packed::rows(ws[i].ty, ws[i].data, cols, a, rows, toks, out, simd)
+                        };
+                    }
+                })
+            },
+            || {
+                dense
+                    .into_par_iter()
+                    .for_each(|(i, r0, out)| input.rows(ws[i], r0, out))
+            },
+        );
     }
     for (w, (yt, y)) in ws.iter().zip(transposed.iter().zip(ys.iter_mut())) {
+        if yt.is_empty() {
+            continue;
+        }
         for r in 0..w.rows {
             for t in 0..n {
                 y[t * w.rows + r] = yt[r * n + t];
@@ -261,12 +301,6 @@ impl Input<'_> {
         let n = self.n;
         let rb = w.row_bytes();
         let row = |r: usize| &w.data[r * rb..(r + 1) * rb];
-        if w.packed {
-            if let Some(a) = self.q8 {
-                packed::rows(w.ty, w.data, w.cols, a, r0, out, self.simd);
-            }
-            return;
-        }
         #[cfg(target_arch = "x86_64")]
         if n == 1 && self.simd && fused::has_fused(w.ty) {
             for (i, y) in out.iter_mut().enumerate() {

@@ -70,6 +70,7 @@ impl Q8Acts {
         self.qs.len().checked_div(self.cols).unwrap_or(0)
     }
 
+    #[inline]
     pub fn row(&self, t: usize) -> Q8Row<'_> {
         let nb = self.cols / QK;
         Q8Row {
@@ -140,6 +141,22 @@ unsafe fn quantize_block_avx2(x: &[f32], q: &mut [i8]) -> (f32, i32) {
         _mm256_storeu_si256(q.as_mut_ptr().cast(), p);
         (amax / 127.0, _mm_cvtsi128_si32(s4))
     }
+}
+
+/// Weights quantized to Q8_0 blocks (f16 `d`, then 32 `i8`), as llama.cpp's
+/// `quantize_row_q8_0_ref`: `d = max|x| / 127`, `q = round_half_away(x / d)`. `xs.len()` is a
+/// multiple of 32.
+pub fn quantize_q8_0(xs: &[f32]) -> Vec<u8> {
+    debug_assert!(xs.len().is_multiple_of(QK));
+    let mut out = Vec::with_capacity(xs.len() / QK * (2 + QK));
+    for x in xs.chunks_exact(QK) {
+        let amax = x.iter().fold(0f32, |m, v| m.max(v.abs()));
+        let d = amax / 127.0;
+        let id = if d != 0.0 { 1.0 / d } else { 0.0 };
+        out.extend_from_slice(&half::f16::from_f32(d).to_le_bytes());
+        out.extend(x.iter().map(|v| ((v * id).round() as i8) as u8));
+    }
+    out
 }
 
 fn f16_round(v: f32) -> f32 {

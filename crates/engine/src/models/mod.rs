@@ -82,6 +82,18 @@ enum Outputs {
     All,
 }
 
+/// Repacks linear layers for 8-bit products when `opts` asks for them (see [`prepare`]).
+pub(crate) fn pack(linears: Vec<&mut Linear>, weights: &Weights, opts: &LoadOptions) {
+    if opts.precision == Precision::Q8 {
+        let mut ws: Vec<&mut Tensor> = linears.into_iter().map(Linear::weight_mut).collect();
+        let cache = opts
+            .pack_cache
+            .as_deref()
+            .and_then(|dir| weights.pack_cache_file(dir));
+        Tensor::pack_all(&mut ws, cache.as_deref());
+    }
+}
+
 /// Prepares a model's linear layers for its precision: for 8-bit products, every weight of a type
 /// with a packed layout (every quantized type) is repacked (together, into one block, cached on disk when `opts` names a
 /// directory). Returns the tensor the embedding should read: the head's (possibly repacked)
@@ -94,15 +106,9 @@ pub(crate) fn prepare(
     weights: &Weights,
     opts: &LoadOptions,
 ) -> Tensor {
-    if opts.precision == Precision::Q8 {
-        let mut ws: Vec<&mut Tensor> = linears.into_iter().map(Linear::weight_mut).collect();
-        ws.push(lm_head.weight_mut());
-        let cache = opts
-            .pack_cache
-            .as_deref()
-            .and_then(|dir| weights.pack_cache_file(dir));
-        Tensor::pack_all(&mut ws, cache.as_deref());
-    }
+    let mut linears = linears;
+    linears.push(lm_head);
+    pack(linears, weights, opts);
     if tied {
         lm_head.weight().clone()
     } else {

@@ -225,18 +225,27 @@ impl Tensor {
 
     /// Converts dense tensors to `dtype`; quantized tensors are left as they are (they stay
     /// quantized in memory).
+    ///
+    /// [`DType::Q8_0`] quantizes matrices whose rows are whole 32-element blocks; other tensors
+    /// stay as they are.
     pub fn convert(self, dtype: DType) -> Self {
         let target = match dtype {
             DType::Auto => return self,
             DType::F32 => GgmlType::F32,
             DType::F16 => GgmlType::F16,
             DType::BF16 => GgmlType::BF16,
+            DType::Q8_0 => GgmlType::Q8_0,
         };
         if self.ty.is_quantized() || self.ty == target {
             return self;
         }
+        if target == GgmlType::Q8_0 && !(self.shape.len() == 2 && self.shape[1].is_multiple_of(32))
+        {
+            return self;
+        }
         let values = self.to_f32();
         let bytes = match target {
+            GgmlType::Q8_0 => Bytes::Owned(Arc::new(crate::kernels::q8::quantize_q8_0(&values))),
             GgmlType::F32 => Bytes::F32(Arc::new(values)),
             GgmlType::F16 => Bytes::Owned(Arc::new(
                 values

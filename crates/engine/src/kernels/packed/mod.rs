@@ -355,62 +355,133 @@ fn f32_at(b: &[u8], at: usize) -> f32 {
     f32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
 }
 
-/// Fills `out`, laid out `(rows, n)`, for the rows from `r0` (a multiple of 8) of a packed
-/// matrix: each group of 8 rows against the input rows 4 at a time (decode: 1).
-pub fn rows(
+/// The output `(n, stride)` of a product, shared by the tasks that compute it: each writes
+/// cells no other task writes (its rows of its tokens), straight into place, so no task needs
+/// a buffer of its own or a transpose afterwards.
+#[derive(Clone, Copy, Debug)]
+pub struct OutPtr {
+    ptr: *mut f32,
+    stride: usize,
+    len: usize,
+}
+
+// SAFETY: tasks write disjoint cells (see `OutPtr::put`), so sharing the pointer is sound.
+unsafe impl Send for OutPtr {}
+// SAFETY: as above.
+unsafe impl Sync for OutPtr {}
+
+impl OutPtr {
+    /// `out` is `(n, stride)`; it must outlive every task given the pointer.
+    pub fn new(out: &mut [f32], stride: usize) -> Self {
+        Self {
+            ptr: out.as_mut_ptr(),
+            stride,
+            len: out.len(),
+        }
+    }
+
+    /// Writes `vs` into cells `(t, r..r + vs.len())`.
+    ///
+    /// # Safety
+    /// No other thread writes or reads those cells meanwhile, and the buffer is alive.
+    #[inline]
+    unsafe fn put(self, t: usize, r: usize, vs: &[f32]) {
+        let at = t * self.stride + r;
+        assert!(at + vs.len() <= self.len && r + vs.len() <= self.stride);
+        // SAFETY: in bounds (checked); exclusive by the caller's contract.
+        unsafe { std::ptr::copy_nonoverlapping(vs.as_ptr(), self.ptr.add(at), vs.len()) };
+    }
+}
+
+/// Weight rows `rows` (starting at a multiple of 8) of a packed matrix against activation
+/// rows `toks`, into `out`: each group of 8 weight rows against the activation rows 4 at a
+/// time (decode: 1).
+///
+/// # Safety
+/// No other thread touches the cells `(toks, rows)` of `out` meanwhile, and `out` is alive.
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn rows(
     ty: GgmlType,
     data: &[u8],
     cols: usize,
     a: &Q8Acts,
-    r0: usize,
-    out: &mut [f32],
+    rows: std::ops::Range<usize>,
+    toks: std::ops::Range<usize>,
+    out: OutPtr,
     simd: bool,
 ) {
-    match tag(ty) {
-        Some(Q4_0) => rows_typed::<Q4_0>(data, cols, a, r0, out, simd),
-        Some(Q4_1) => rows_typed::<Q4_1>(data, cols, a, r0, out, simd),
-        Some(Q8_0) => rows_typed::<Q8_0>(data, cols, a, r0, out, simd),
-        Some(Q4_K) => rows_typed::<Q4_K>(data, cols, a, r0, out, simd),
-        Some(Q6_K) => rows_typed::<Q6_K>(data, cols, a, r0, out, simd),
-        Some(Q5_K) => rows_typed::<Q5_K>(data, cols, a, r0, out, simd),
-        Some(Q2_K) => rows_typed::<Q2_K>(data, cols, a, r0, out, simd),
-        _ => {}
+    // SAFETY (each arm): the caller's contract.
+    unsafe {
+        match tag(ty) {
+            Some(Q4_0) => rows_typed::<Q4_0>(data, cols, a, rows, toks, out, simd),
+            Some(Q4_1) => rows_typed::<Q4_1>(data, cols, a, rows, toks, out, simd),
+            Some(Q8_0) => rows_typed::<Q8_0>(data, cols, a, rows, toks, out, simd),
+            Some(Q4_K) => rows_typed::<Q4_K>(data, cols, a, rows, toks, out, simd),
+            Some(Q6_K) => rows_typed::<Q6_K>(data, cols, a, rows, toks, out, simd),
+            Some(Q5_K) => rows_typed::<Q5_K>(data, cols, a, rows, toks, out, simd),
+            Some(Q2_K) => rows_typed::<Q2_K>(data, cols, a, rows, toks, out, simd),
+            _ => {}
+        }
     }
 }
 
-fn rows_typed<const TY: u8>(
+/// [`rows`] for the whole product on one thread: `out` is `(n, rows)`.
+pub fn product(
+    ty: GgmlType,
     data: &[u8],
+    n_rows: usize,
     cols: usize,
     a: &Q8Acts,
-    r0: usize,
     out: &mut [f32],
     simd: bool,
 ) {
-    debug_assert!(r0.is_multiple_of(ROWS));
     let n = a.rows();
+    assert_eq!(out.len(), n * n_rows);
+    let ptr = OutPtr::new(out, n_rows);
+    // SAFETY: one thread, and `out` outlives the call.
+    unsafe { rows(ty, data, cols, a, 0..n_rows, 0..n, ptr, simd) };
+}
+
+/// # Safety
+/// As [`rows`].
+unsafe fn rows_typed<const TY: u8>(
+    data: &[u8],
+    cols: usize,
+    a: &Q8Acts,
+    rows: std::ops::Range<usize>,
+    toks: std::ops::Range<usize>,
+    out: OutPtr,
+    simd: bool,
+) {
+    debug_assert!(rows.start.is_multiple_of(ROWS));
     let gsize = group_size(TY, cols);
-    let rows_here = out.len() / n;
-    for g in 0..rows_here.div_ceil(ROWS) {
-        let group = &data[(r0 / ROWS + g) * gsize..(r0 / ROWS + g + 1) * gsize];
-        let lanes = ROWS.min(rows_here - g * ROWS);
-        let mut t = 0;
-        while t < n {
-            let four = t + 4 <= n;
-            let mut put = |k: usize, y: &[f32; ROWS]| {
-                for (r, v) in y.iter().enumerate().take(lanes) {
-                    out[(g * ROWS + r) * n + t + k] = *v;
-                }
-            };
-            if four {
-                let xs = [a.row(t), a.row(t + 1), a.row(t + 2), a.row(t + 3)];
+    let g0 = rows.start / ROWS;
+    let xs: Vec<Q8Row<'_>> = toks.clone().map(|t| a.row(t)).collect();
+    for g in 0..rows.len().div_ceil(ROWS) {
+        let group = &data[(g0 + g) * gsize..(g0 + g + 1) * gsize];
+        let first = rows.start + g * ROWS;
+        let lanes = ROWS.min(rows.end - first);
+        // SAFETY: the caller's contract covers (toks, rows).
+        let put = |t: usize, y: &[f32; ROWS]| unsafe {
+            if lanes == ROWS {
+                out.put(t, first, y);
+            } else {
+                out.put(t, first, &y[..lanes]);
+            }
+        };
+        let mut t = toks.start;
+        while t < toks.end {
+            if t + 4 <= toks.end {
+                let x = &xs[t - toks.start..];
+                let xs = [x[0], x[1], x[2], x[3]];
                 let y = group_any::<TY, 4>(group, xs, simd);
                 for (k, y) in y.iter().enumerate() {
-                    put(k, y);
+                    put(t + k, y);
                 }
                 t += 4;
             } else {
-                let y = group_any::<TY, 1>(group, [a.row(t)], simd);
-                put(0, &y[0]);
+                let y = group_any::<TY, 1>(group, [xs[t - toks.start]], simd);
+                put(t, &y[0]);
                 t += 1;
             }
         }

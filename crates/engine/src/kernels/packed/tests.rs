@@ -87,7 +87,7 @@ fn packed_products_match_the_dequantized_rows_on_both_paths() {
         let mut want_row = vec![0f32; cols];
         let mut got_row = vec![0f32; cols];
         let mut scalar = vec![0f32; rows * n];
-        super::rows(ty, &p, cols, &a, 0, &mut scalar, false);
+        super::product(ty, &p, rows, cols, &a, &mut scalar, false);
         for r in 0..rows {
             super::super::dequantize(ty, &w[r * row_bytes..][..row_bytes], &mut want_row);
             row(ty, &p, cols, r, &mut got_row);
@@ -111,7 +111,7 @@ fn packed_products_match_the_dequantized_rows_on_both_paths() {
                         want += m * (x.s[b] as f64 - x.d[b] as f64 * x.sq[b] as f64);
                     }
                 }
-                let got = scalar[r * n + t] as f64;
+                let got = scalar[t * rows + r] as f64;
                 assert!(
                     (got - want).abs() <= 1e-4 * want.abs().max(1.0),
                     "{ty:?} {r} {t}: {got} vs {want}"
@@ -124,7 +124,7 @@ fn packed_products_match_the_dequantized_rows_on_both_paths() {
             && std::arch::is_x86_feature_detected!("f16c")
         {
             let mut simd = vec![0f32; rows * n];
-            super::rows(ty, &p, cols, &a, 0, &mut simd, true);
+            super::product(ty, &p, rows, cols, &a, &mut simd, true);
             assert_eq!(scalar, simd, "{ty:?}: both paths give the same bits");
         }
     }
