@@ -11,7 +11,8 @@ use samtal_generation::EmbeddingModel;
 #[derive(Args, Debug)]
 pub struct EmbedArgs {
     /// A sentence-transformers folder (config.json, model.safetensors, tokenizer.json,
-    /// 1_Pooling/config.json) or a known model name [default: minilm, fetched on first use].
+    /// 1_Pooling/config.json), a GGUF embedding model (`bert`, or a decoder with
+    /// `pooling_type`), or a known model name [default: minilm, fetched on first use].
     #[arg(long, short)]
     pub model: Option<String>,
     /// Print one JSON object per text: {"index", "tokens", "embedding"}.
@@ -26,7 +27,7 @@ pub struct EmbedArgs {
     pub stats: bool,
     /// Element type of the weights: q8_0 (quantized at load, 8-bit integer products, the
     /// fastest) or f32 (the reference's arithmetic).
-    #[arg(long, default_value = "q8_0")]
+    #[arg(long, default_value = samtal_generation::EMBEDDING_DTYPE)]
     pub dtype: DType,
     /// Worker threads [default: all cores].
     #[arg(long, short = 't')]

@@ -49,9 +49,13 @@ pub struct ServeArgs {
     #[arg(long)]
     pub cors_origin: Option<String>,
     /// An embedding model to serve at /v1/embeddings beside the chat model, as Ollama does: a
-    /// sentence-transformers folder or a known name (minilm).
+    /// sentence-transformers folder, a GGUF embedding model or a known name (minilm).
     #[arg(long, value_name = "M")]
     pub embedding_model: Option<String>,
+    /// Element type of the embedding model's weights: q8_0 (quantized at load, the fastest)
+    /// or f32 (the reference's arithmetic).
+    #[arg(long, value_name = "DTYPE", default_value = samtal_generation::EMBEDDING_DTYPE)]
+    pub embedding_dtype: samtal_engine::DType,
 }
 
 pub fn run(a: ServeArgs) -> Result<()> {
@@ -100,11 +104,20 @@ pub fn run(a: ServeArgs) -> Result<()> {
     let mut state = AppState::new(config);
     if let Some(m) = a.embedding_model.as_deref() {
         let dir = crate::pull::resolve_embedder(Some(m))?;
-        let id = dir
-            .file_name()
+        // A folder's name, or a file's without `.gguf`.
+        let name = if dir.is_file() {
+            dir.file_stem()
+        } else {
+            dir.file_name()
+        };
+        let id = name
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| "embeddings".into());
-        let model = samtal_generation::EmbeddingModel::load(&dir, &Default::default())
+        let opts = samtal_engine::LoadOptions {
+            dtype: a.embedding_dtype,
+            ..Default::default()
+        };
+        let model = samtal_generation::EmbeddingModel::load(&dir, &opts)
             .with_context(|| format!("cannot load the embedding model in {}", dir.display()))?;
         state = state.with_embedder(id, model);
     }

@@ -391,7 +391,21 @@ fn embed_prints_one_vector_per_text() {
     let out = samtal(&["embed", "--model", &model, "--truncate", &long]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out).split_whitespace().count(), 16);
+    // A chat model declares no pooling: refused, with the reason.
     let out = samtal(&["embed", "--model", &fixture("tiny-llama"), "x"]);
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("not an encoder"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("no pooling"), "{}", stderr(&out));
+    // A GGUF encoder, and the two arithmetics.
+    for dtype in ["q8_0", "f32"] {
+        let out = samtal(&[
+            "embed",
+            "--model",
+            &fixture("tiny-bert.gguf"),
+            "--dtype",
+            dtype,
+            "hello",
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(stdout(&out).split_whitespace().count(), 16);
+    }
 }

@@ -254,7 +254,7 @@ impl Config {
                     message: "no vocab_size and no tokenizer.ggml.tokens".into(),
                 })?,
         };
-        let eps_key = if arch == Arch::Gpt2 {
+        let eps_key = if matches!(arch, Arch::Gpt2 | Arch::Bert) {
             "attention.layer_norm_epsilon"
         } else {
             "attention.layer_norm_rms_epsilon"

@@ -1,21 +1,35 @@
 //! A sentence-embedding model: an encoder and how its hidden states become one vector, read
 //! from a sentence-transformers folder (config.json, model.safetensors, `1_Pooling/config.json`,
-//! `modules.json`, `sentence_bert_config.json`).
+//! `modules.json`, `sentence_bert_config.json`) or from a GGUF file as llama.cpp's converter
+//! writes one (`bert` architecture, `{arch}.pooling_type`).
 
 use std::path::Path;
 
 use serde_json::Value;
 
+use std::sync::Arc;
+
 use crate::config::{Arch, Config};
 use crate::models::bert::Bert;
+use crate::models::CausalLm;
 use crate::pooling::{normalize, Pooling};
 use crate::weights::Weights;
 use crate::{Error, LoadOptions, Result};
 
+/// The network whose last hidden states are pooled.
+#[derive(Debug)]
+enum Network {
+    /// A bidirectional encoder, many texts per pass.
+    Bert(Box<Bert>),
+    /// A decoder (Llama, Mistral, Qwen2) whose final-normed hidden states are pooled, usually
+    /// at the last token (gte-Qwen2, e5-mistral and the like).
+    Decoder(Arc<dyn CausalLm>),
+}
+
 /// Token ids in, one vector out.
 #[derive(Debug)]
 pub struct Embedder {
-    bert: Bert,
+    network: Network,
     pub pooling: Pooling,
     /// Whether vectors are scaled to unit length (a `Normalize` module in modules.json).
     pub normalize: bool,
@@ -63,22 +77,85 @@ fn pooling_of(dir: &Path) -> Result<Pooling> {
     })
 }
 
-impl Embedder {
-    /// Loads a sentence-transformers folder holding a BERT encoder.
-    pub fn load(dir: &Path, opts: &LoadOptions) -> Result<Self> {
-        let cfg = Config::from_hf(&dir.join("config.json"))?;
-        if cfg.arch != Arch::Bert {
-            return Err(Error::Config {
-                path: dir.join("config.json"),
-                message: format!(
-                    "{} is not an encoder this samtal embeds with (bert)",
-                    cfg.arch.name()
-                ),
-            });
+impl Network {
+    /// The network `cfg` describes, from the weights at `path` (a folder or a GGUF file).
+    fn load(cfg: &Config, path: &Path, opts: &LoadOptions) -> Result<Self> {
+        let in_file = |e: Error| match e {
+            Error::MissingTensor(_) | Error::Shape { .. } => Error::InFile {
+                path: path.to_path_buf(),
+                source: Box::new(e),
+            },
+            e => e,
+        };
+        match cfg.arch {
+            Arch::Bert => {
+                let weights = Weights::open(path)?;
+                Ok(Network::Bert(Box::new(
+                    Bert::load(cfg, &weights, opts).map_err(in_file)?,
+                )))
+            }
+            Arch::Llama | Arch::Mistral | Arch::Qwen2 => Ok(Network::Decoder(Arc::clone(
+                crate::Model::load(path, opts)?.lm(),
+            ))),
+            Arch::Gpt2 => Err(Error::Config {
+                path: path.to_path_buf(),
+                message: "gpt2 is not an encoder this samtal embeds with (bert, or a llama, \
+                          mistral or qwen2 decoder with a pooling configuration)"
+                    .into(),
+            }),
         }
-        let weights = Weights::open(dir)?;
-        let bert = Bert::load(&cfg, &weights, opts)?;
+    }
+
+    /// The last hidden states of each text: BERT's in one pass; a decoder's one text at a
+    /// time, each in a cache of its own (causal attention: a text's states do not depend on
+    /// anything after it, so no padding is needed either way).
+    fn hidden_batch(&self, texts: &[&[u32]]) -> Result<Vec<Vec<f32>>> {
+        match self {
+            Network::Bert(b) => b.hidden_batch(texts),
+            Network::Decoder(d) => texts
+                .iter()
+                .map(|t| {
+                    let mut cache = d.new_cache();
+                    d.hidden_states(t, 0, &mut cache)
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The pooling a GGUF file declares (llama.cpp's `llama_pooling_type`).
+fn gguf_pooling(md: &samtal_gguf::Metadata, arch: &str, path: &Path) -> Result<Pooling> {
+    let key = format!("{arch}.pooling_type");
+    let ty = md.u64(&key).map_err(|e| Error::Gguf {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    let message = match ty {
+        Some(1) => return Ok(Pooling::Mean),
+        Some(2) => return Ok(Pooling::Cls),
+        Some(3) => return Ok(Pooling::LastToken),
+        None | Some(0) => format!(
+            "no pooling ({key} is missing or none): the model does not say how to turn its \
+             hidden states into one vector"
+        ),
+        Some(t) => format!("{key} = {t} is not a pooling samtal embeds with (mean, cls, last)"),
+    };
+    Err(Error::Config {
+        path: path.to_path_buf(),
+        message,
+    })
+}
+
+impl Embedder {
+    /// Loads a sentence-transformers folder or a GGUF file holding a BERT encoder.
+    pub fn load(path: &Path, opts: &LoadOptions) -> Result<Self> {
+        if path.is_file() {
+            return Self::load_gguf(path, opts);
+        }
+        let dir = path;
+        let cfg = Config::from_hf(&dir.join("config.json"))?;
         let pooling = pooling_of(dir)?;
+        let network = Network::load(&cfg, dir, opts)?;
         let normalize = read_json(&dir.join("modules.json"))?
             .and_then(|m| m.as_array().cloned())
             .is_some_and(|mods| {
@@ -92,15 +169,40 @@ impl Embedder {
             .and_then(|c| c.get("max_seq_length").and_then(Value::as_u64))
             .map_or(cfg.max_positions, |n| (n as usize).min(cfg.max_positions));
         Ok(Self {
-            bert,
+            network,
             pooling,
             normalize,
             max_tokens,
         })
     }
 
+    /// A GGUF file: pooling from `{arch}.pooling_type`; vectors are scaled to unit length, as
+    /// llama.cpp's server and `llama-embedding` scale them by default.
+    fn load_gguf(path: &Path, opts: &LoadOptions) -> Result<Self> {
+        let weights = Weights::open(path)?;
+        let Some(gguf) = weights.gguf() else {
+            return Err(Error::Config {
+                path: path.to_path_buf(),
+                message: "not a GGUF file, nor a sentence-transformers folder".into(),
+            });
+        };
+        let md = &gguf.metadata;
+        let cfg = Config::from_gguf(md, path, gguf.tensor("output.weight").is_some())?;
+        let pooling = gguf_pooling(md, cfg.arch.name(), path)?;
+        let network = Network::load(&cfg, path, opts)?;
+        Ok(Self {
+            max_tokens: cfg.max_positions,
+            network,
+            pooling,
+            normalize: true,
+        })
+    }
+
     pub fn config(&self) -> &Config {
-        self.bert.config()
+        match &self.network {
+            Network::Bert(b) => b.config(),
+            Network::Decoder(d) => d.config(),
+        }
     }
 
     /// The length of a vector.
@@ -123,7 +225,7 @@ impl Embedder {
                 max: self.max_tokens,
             });
         }
-        let hidden = self.bert.hidden_batch(texts)?;
+        let hidden = self.network.hidden_batch(texts)?;
         Ok(hidden
             .iter()
             .map(|xs| {
@@ -138,6 +240,10 @@ impl Embedder {
 
     /// The hidden states `(n, hidden)` before pooling, for parity tests.
     pub fn hidden(&self, tokens: &[u32]) -> Result<Vec<f32>> {
-        self.bert.hidden(tokens)
+        Ok(self
+            .network
+            .hidden_batch(&[tokens])?
+            .pop()
+            .unwrap_or_default())
     }
 }

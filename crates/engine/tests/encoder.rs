@@ -167,6 +167,16 @@ fn the_8_bit_path_stays_close_to_f32_on_minilm() {
     eprintln!("all-MiniLM-L6-v2, 8-bit: worst cosine {worst}");
 }
 
+/// A decoder embedding model (a Qwen2 with last-token pooling, as gte-Qwen2 and
+/// Qwen3-Embedding are laid out) against sentence-transformers, from
+/// scripts/make_decoder_embedding_golden.py.
+#[test]
+fn a_decoder_with_last_token_pooling_matches_sentence_transformers() {
+    let dir = root().join("fixtures/models/tiny-qwen2-embed");
+    let worst = check(&dir, &golden("tiny-qwen2-embed.json"));
+    eprintln!("tiny-qwen2-embed: worst cosine {worst}");
+}
+
 #[test]
 fn an_encoder_refuses_what_it_cannot_read() {
     let dir = root().join("fixtures/models/tiny-bert");
@@ -174,8 +184,8 @@ fn an_encoder_refuses_what_it_cannot_read() {
     assert!(e.embed(&[]).is_err());
     assert!(e.embed(&vec![101; e.max_tokens + 1]).is_err());
     assert!(e.embed(&[101, u32::MAX, 102]).is_err());
-    // A decoder is not an encoder, and a folder without pooling says so.
+    // A chat model's folder has no pooling configuration, and the error says so.
     let llama = root().join("fixtures/models/tiny-llama");
     let err = Embedder::load(&llama, &LoadOptions::default()).unwrap_err();
-    assert!(err.to_string().contains("not an encoder"), "{err}");
+    assert!(err.to_string().contains("pooling"), "{err}");
 }

@@ -32,7 +32,7 @@ mod stop;
 use std::path::PathBuf;
 
 pub use constraint::{Constraint, Grammar, Grammars};
-pub use embed::{Embedding, EmbeddingModel};
+pub use embed::{Embedding, EmbeddingModel, EMBEDDING_DTYPE};
 pub use generate::{
     CancelToken, Controls, Event, FinishReason, Generator, Output, TextCheck, Timings,
 };

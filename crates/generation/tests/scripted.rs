@@ -73,6 +73,9 @@ impl CausalLm for Scripted {
     fn forward_all(&self, _: &[u32], _: usize, _: &mut Cache) -> samtal_engine::Result<Vec<f32>> {
         unimplemented!("not used by generation")
     }
+    fn hidden_states(&self, _: &[u32], _: usize, _: &mut Cache) -> samtal_engine::Result<Vec<f32>> {
+        unimplemented!("not used by generation")
+    }
 }
 
 fn tokenizer() -> Tokenizer {

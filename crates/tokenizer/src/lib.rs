@@ -79,6 +79,8 @@ pub enum TokenizerKind {
     GgufBpe { pre: String },
     /// GGUF `tokenizer.ggml.model == "llama"`: SentencePiece BPE with byte fallback.
     GgufSpm,
+    /// GGUF `tokenizer.ggml.model == "bert"`: WordPiece (BERT-family encoders).
+    GgufWpm,
 }
 
 /// Options for [`Tokenizer::encode`].

@@ -98,6 +98,9 @@ impl CausalLm for Replier {
     fn forward_all(&self, _: &[u32], _: usize, _: &mut Cache) -> samtal_engine::Result<Vec<f32>> {
         unimplemented!("not used by sessions")
     }
+    fn hidden_states(&self, _: &[u32], _: usize, _: &mut Cache) -> samtal_engine::Result<Vec<f32>> {
+        unimplemented!("not used by sessions")
+    }
 }
 
 pub fn pipeline() -> Arc<Pipeline> {

@@ -24,6 +24,10 @@ pub trait CausalLm: Send + Sync + std::fmt::Debug {
 
     /// Logits `(n, vocab)` for every one of `tokens` (perplexity, parity tests).
     fn forward_all(&self, tokens: &[u32], pos: usize, cache: &mut Cache) -> Result<Vec<f32>>;
+
+    /// The final-normed hidden states `(n, hidden)` of `tokens`, without the head (decoder
+    /// embedding models pool these).
+    fn hidden_states(&self, tokens: &[u32], pos: usize, cache: &mut Cache) -> Result<Vec<f32>>;
 }
 
 /// What each model family writes: its layers, from token ids to final-normed hidden states.
@@ -56,6 +60,10 @@ impl<T: Transformer> CausalLm for T {
     fn forward_all(&self, tokens: &[u32], pos: usize, cache: &mut Cache) -> Result<Vec<f32>> {
         logits(self, tokens, pos, cache, Outputs::All)
     }
+
+    fn hidden_states(&self, tokens: &[u32], pos: usize, cache: &mut Cache) -> Result<Vec<f32>> {
+        logits(self, tokens, pos, cache, Outputs::Hidden)
+    }
 }
 
 /// The embedding rows of `tokens`, `(n, hidden)`; a token outside the vocabulary is an error.
@@ -80,6 +88,8 @@ pub(crate) fn embed(embedding: &Tensor, cfg: &Config, tokens: &[u32]) -> Result<
 enum Outputs {
     Last,
     All,
+    /// Every position's hidden state, and no logits.
+    Hidden,
 }
 
 /// Repacks linear layers for 8-bit products when `opts` asks for them (see [`prepare`]).
@@ -147,6 +157,10 @@ fn logits<T: Transformer + ?Sized>(
                 Outputs::Last if at < pos + tokens.len() => continue,
                 Outputs::Last => &xs[xs.len() - h..],
                 Outputs::All => &xs[..],
+                Outputs::Hidden => {
+                    out.extend_from_slice(&xs);
+                    continue;
+                }
             };
             let start = out.len();
             out.resize(start + xs.len() / h * cfg.vocab_size, 0.0);

@@ -73,10 +73,11 @@ pub(crate) fn build(md: &Metadata) -> crate::Result<Parts> {
             TokenizerKind::GgufSpm,
             true,
         ),
+        "bert" => (wordpiece(md, &vocab)?, TokenizerKind::GgufWpm, true),
         other => {
             return Err(Error::Unsupported(format!(
-                "GGUF tokenizer.ggml.model {other:?} (samtal reads \"gpt2\" byte-level BPE and \
-                 \"llama\" SentencePiece vocabularies)"
+                "GGUF tokenizer.ggml.model {other:?} (samtal reads \"gpt2\" byte-level BPE, \
+                 \"llama\" SentencePiece and \"bert\" WordPiece vocabularies)"
             )))
         }
     };
@@ -375,6 +376,52 @@ fn sentencepiece(
     add_vocab_specials(&mut tokenizer, vocab, |text| {
         phi3 && !matches!(text, "<unk>" | "<s>" | "<|endoftext|>")
     });
+    Ok(tokenizer)
+}
+
+/// BERT's WordPiece from the "phantom space" vocabulary llama.cpp's converter writes: a piece
+/// that starts a word carries a leading `▁`, a continuation has none (it had `##`), control
+/// tokens are as they were. Turned back into the `##` vocabulary, with BERT's normalizer (clean
+/// text, CJK characters apart, lowercase and accents stripped when the file says lowercase) and
+/// pre-tokenizer (whitespace and punctuation), as transformers' BertTokenizerFast reads it.
+fn wordpiece(md: &Metadata, vocab: &Vocab) -> crate::Result<tokenizers::Tokenizer> {
+    use tokenizers::decoders::wordpiece::WordPiece as WordPieceDecoder;
+    use tokenizers::models::wordpiece::WordPiece;
+    use tokenizers::normalizers::bert::BertNormalizer;
+    use tokenizers::pre_tokenizers::bert::BertPreTokenizer;
+
+    let mut pieces = ahash::AHashMap::with_capacity(vocab.tokens.len());
+    for (i, (text, &ty)) in vocab.tokens.iter().zip(&vocab.types).enumerate() {
+        let piece = if ty == TYPE_CONTROL {
+            text.clone()
+        } else if let Some(word) = text.strip_prefix(SPM_SPACE) {
+            word.to_owned()
+        } else {
+            format!("##{text}")
+        };
+        pieces.entry(piece).or_insert(i as u32);
+    }
+    let unk = md
+        .u64("tokenizer.ggml.unknown_token_id")?
+        .and_then(|id| vocab.tokens.get(usize::try_from(id).ok()?))
+        .cloned()
+        .unwrap_or_else(|| "[UNK]".to_owned());
+    let model = WordPiece::builder()
+        .vocab(pieces)
+        .unk_token(unk)
+        .continuing_subword_prefix("##".to_owned())
+        .max_input_chars_per_word(100)
+        .build()
+        .map_err(|e| Error::Build(e.to_string()))?;
+    let lowercase = md
+        .bool("tokenizer.ggml.normalizer.lowercase")?
+        .unwrap_or(true);
+    let mut tokenizer = tokenizers::Tokenizer::new(model);
+    tokenizer
+        .with_normalizer(Some(BertNormalizer::new(true, true, None, lowercase)))
+        .with_pre_tokenizer(Some(BertPreTokenizer))
+        .with_decoder(Some(WordPieceDecoder::default()));
+    add_vocab_specials(&mut tokenizer, vocab, |_| false);
     Ok(tokenizer)
 }
 

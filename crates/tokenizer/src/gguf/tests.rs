@@ -6,10 +6,10 @@ use crate::{Encode, Error, TokenizerKind};
 #[test]
 fn unsupported_models_are_named() {
     let md = byte_level()
-        .set("tokenizer.ggml.model", Value::String("bert".into()))
+        .set("tokenizer.ggml.model", Value::String("rwkv".into()))
         .build();
     match crate::Tokenizer::from_gguf(&md) {
-        Err(Error::Unsupported(msg)) => assert!(msg.contains("\"bert\""), "{msg}"),
+        Err(Error::Unsupported(msg)) => assert!(msg.contains("\"rwkv\""), "{msg}"),
         other => panic!("expected Unsupported, got {other:?}"),
     }
 }
