@@ -37,3 +37,55 @@ agents_venv() {
         cp "$req" .venv-agents/requirements-agents.txt
     fi
 }
+
+# The distribution's packages for a service, installed when missing (PostgreSQL, nginx).
+ensure_packages() {
+    local missing=()
+    for p in "$@"; do
+        dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    local sudo=()
+    [ "$(id -u)" = 0 ] || sudo=(sudo)
+    "${sudo[@]}" apt-get update -q >&2
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends \
+        "${missing[@]}" >&2
+}
+
+# A free TCP port on 127.0.0.1.
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Starts a throwaway PostgreSQL cluster from the distribution's packages: its data, socket and
+# log in a temporary directory, listening on 127.0.0.1 only, no system service. Sets pg_dir,
+# pg_bin, pg_port and pg_url (the superuser `samtal`, trusted on loopback, database postgres).
+# As root, the server runs as the packages' `postgres` user (PostgreSQL refuses root).
+start_postgres() {
+    ensure_packages postgresql
+    pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+    pg_dir=$(mktemp -d /tmp/samtal-pg.XXXXXX)
+    pg_port=$(free_port)
+    pg_as=()
+    if [ "$(id -u)" = 0 ]; then
+        chown postgres "$pg_dir"
+        pg_as=(runuser -u postgres --)
+    fi
+    "${pg_as[@]}" "$pg_bin/initdb" -D "$pg_dir/data" -A trust -U samtal --no-sync >/dev/null
+    pg_ctl_start
+    pg_url="postgres://samtal@127.0.0.1:$pg_port/postgres"
+}
+
+pg_ctl_start() {
+    "${pg_as[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" -w \
+        -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1" start >/dev/null
+}
+
+pg_ctl_stop() {
+    "${pg_as[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -m fast -w stop >/dev/null
+}
+
+stop_postgres() {
+    pg_ctl_stop 2>/dev/null || true
+    rm -rf "$pg_dir"
+}

@@ -40,6 +40,9 @@ bash scripts/test_agents.sh
 step "RAG: Haystack, LlamaIndex and LangChain retrieving with samtal's embeddings"
 bash scripts/test_rag.sh
 
+step "replicas: PostgreSQL store, two samtal serve replicas, nginx (SIGKILL, store outage)"
+bash scripts/test_replicas.sh
+
 step "structured output, validated with jsonschema"
 .venv-agents/bin/python scripts/check_structured.py target/release/samtal "${SAMTAL_MODEL:-}"
 

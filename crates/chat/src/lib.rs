@@ -22,7 +22,7 @@ pub use session::{
     chat_params, mark_untrusted, ChatEvent, ContextPolicy, FormatChoice, GuardOptions, GuardReport,
     Mark, ModelRecord, Reply, Session, SessionOptions, CHAT_MAX_NEW_TOKENS,
 };
-pub use store::Store;
+pub use store::{ConversationStore, Store, StoreLocation};
 pub use template::{special_strings, ChatTemplate, Prompt, PRESET_NAMES};
 pub use tools::{FunctionCall, ToolCall, ToolChoice, ToolFormat, Tools};
 pub use transcript::Transcript;
@@ -68,13 +68,21 @@ pub enum Error {
     /// Even with every droppable exchange gone, the prompt leaves no room for an answer.
     #[error("the prompt needs {prompt} tokens with nothing left to drop, but the context budget is {budget}")]
     PromptTooLong { prompt: usize, budget: usize },
-    /// The conversation store (SQLite) failed; `what` says at what.
+    /// The conversation store (SQLite or PostgreSQL) failed; `what` says at what.
     #[error("conversation store: cannot {what}")]
     Store {
         what: &'static str,
         #[source]
-        source: rusqlite::Error,
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// The shared store cannot be reached now (the database is down or the network is):
+    /// nothing was written, and the same request may succeed later.
+    #[error("the conversation store is unreachable: {message}")]
+    StoreUnavailable { message: String },
+    /// Another writer (another server replica, another `samtal chat`) saved this conversation
+    /// after this one last read it: nothing was written.
+    #[error("conversation {id} was changed by another writer while this turn ran, and this turn was not saved; send it again")]
+    StoreConflict { id: String },
     #[error("conversation store: {path}")]
     StoreIo {
         path: std::path::PathBuf,
@@ -115,6 +123,8 @@ impl Error {
             | Error::StoreSchema { .. }
             | Error::StoreData { .. }
             | Error::NoDataDir => Fault::Internal,
+            Error::StoreConflict { .. } => Fault::Conflict,
+            Error::StoreUnavailable { .. } => Fault::Unavailable,
         }
     }
 

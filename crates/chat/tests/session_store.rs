@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use samtal_chat::store::{self, Store, DB_FILE};
+use samtal_chat::store::{self, SqliteStore, Store, DB_FILE};
 use samtal_chat::{
     chat_params, GenerateParams, GuardOptions, ModelRecord, Session, SessionOptions,
 };
@@ -52,7 +52,7 @@ impl TempDb {
     }
 
     fn open(&self) -> Store {
-        Store::open(&self.0.join(DB_FILE)).unwrap()
+        Box::new(SqliteStore::open(&self.0.join(DB_FILE)).unwrap())
     }
 }
 

@@ -2,9 +2,19 @@
 
 use std::io::Write;
 
-use anyhow::{bail, Result};
-use clap::Subcommand;
-use samtal_chat::store::Store;
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand};
+use samtal_chat::store::{ConversationStore, StoreLocation};
+
+#[derive(Args, Debug)]
+pub struct HistoryArgs {
+    #[command(subcommand)]
+    pub cmd: HistoryCmd,
+    /// The conversation store: a `postgres://` URL or an SQLite file [default: $SAMTAL_STORE,
+    /// else the SQLite file in samtal's data directory].
+    #[arg(long, global = true, value_name = "URL|PATH")]
+    pub store: Option<String>,
+}
 
 #[derive(Subcommand, Debug)]
 pub enum HistoryCmd {
@@ -36,7 +46,7 @@ pub enum HistoryCmd {
 }
 
 /// The full id of the conversation `given` names: itself, or the one id it is a prefix of.
-pub fn resolve_id(store: &Store, given: &str) -> Result<String> {
+pub fn resolve_id(store: &dyn ConversationStore, given: &str) -> Result<String> {
     let ids: Vec<String> = store.list()?.into_iter().map(|c| c.id).collect();
     if ids.iter().any(|id| id == given) {
         return Ok(given.to_owned());
@@ -63,8 +73,12 @@ fn preview(text: &str, max: usize) -> String {
     }
 }
 
-pub fn run(cmd: HistoryCmd) -> Result<()> {
-    let mut store = Store::open_default()?;
+pub fn run(a: HistoryArgs) -> Result<()> {
+    let location = StoreLocation::resolve(a.store.as_deref())?;
+    let mut store = location
+        .open()
+        .with_context(|| format!("cannot open the conversation store {}", location.describe()))?;
+    let cmd = a.cmd;
     let mut out = std::io::stdout().lock();
     match cmd {
         HistoryCmd::List { json } => {
@@ -72,7 +86,7 @@ pub fn run(cmd: HistoryCmd) -> Result<()> {
             if json {
                 writeln!(out, "{}", serde_json::to_string(&list)?)?;
             } else if list.is_empty() {
-                eprintln!("no saved conversations in {}", store.path().display());
+                eprintln!("no saved conversations in {}", location.describe());
             } else {
                 for c in &list {
                     writeln!(
@@ -88,7 +102,7 @@ pub fn run(cmd: HistoryCmd) -> Result<()> {
             }
         }
         HistoryCmd::Show { id, json } => {
-            let conv = store.load(&resolve_id(&store, &id)?)?;
+            let conv = store.load(&resolve_id(&*store, &id)?)?;
             if json {
                 writeln!(out, "{}", serde_json::to_string(&conv)?)?;
             } else {
@@ -114,7 +128,7 @@ pub fn run(cmd: HistoryCmd) -> Result<()> {
             }
         }
         HistoryCmd::Export { id, json } => {
-            let messages = store.load(&resolve_id(&store, &id)?)?.messages();
+            let messages = store.load(&resolve_id(&*store, &id)?)?.messages();
             let text = if json {
                 serde_json::to_string(&messages)?
             } else {
@@ -123,7 +137,7 @@ pub fn run(cmd: HistoryCmd) -> Result<()> {
             writeln!(out, "{text}")?;
         }
         HistoryCmd::Rm { id, json } => {
-            let id = resolve_id(&store, &id)?;
+            let id = resolve_id(&*store, &id)?;
             let removed = store.remove(&id)?;
             if json {
                 writeln!(out, "{}", serde_json::json!({"id": id, "removed": removed}))?;

@@ -42,8 +42,7 @@ enum Cmd {
     #[command(subcommand)]
     Guard(guard::GuardCmd),
     /// List, show, export or delete saved conversations.
-    #[command(subcommand)]
-    History(history::HistoryCmd),
+    History(history::HistoryArgs),
     /// Print the token ids of TEXT as a JSON array.
     Tokenize {
         #[command(flatten)]

@@ -48,6 +48,11 @@ pub struct ServeArgs {
     /// Send `Access-Control-Allow-Origin: ORIGIN` (CORS is off without it).
     #[arg(long)]
     pub cors_origin: Option<String>,
+    /// Where conversations with an id are stored: a `postgres://` URL (several replicas share
+    /// one database) or an SQLite file [default: $SAMTAL_STORE, else the SQLite file in
+    /// samtal's data directory].
+    #[arg(long, value_name = "URL|PATH")]
+    pub store: Option<String>,
     /// An embedding model to serve at /v1/embeddings beside the chat model, as Ollama does: a
     /// sentence-transformers folder, a GGUF embedding model or a known name (minilm).
     #[arg(long, value_name = "M")]
@@ -75,6 +80,13 @@ pub fn run(a: ServeArgs) -> Result<()> {
     .filter(|k| !k.is_empty());
     anyhow::ensure!(a.parallel >= 1, "--parallel must be at least 1");
     let path = crate::pull::resolve(a.model.model.as_deref())?;
+    // The store is opened once now: its schema is made or migrated, and a database that
+    // cannot be reached is said at once rather than at the first conversation.
+    let store = samtal_chat::store::StoreLocation::resolve(a.store.as_deref())?;
+    store
+        .open()
+        .with_context(|| format!("cannot open the conversation store {}", store.describe()))?;
+    eprintln!("samtal serve: conversations in {}", store.describe());
     let model_id = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -90,7 +102,7 @@ pub fn run(a: ServeArgs) -> Result<()> {
                 ..GuardOptions::default()
             },
             context: a.context,
-            store: None,
+            store: Some(store),
             model: crate::chat::model_record(&path).ok(),
             max_conversations: 8 * a.parallel.max(1),
         },

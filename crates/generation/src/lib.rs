@@ -79,11 +79,15 @@ pub enum Error {
 
 /// Whose doing an error is: the request's (a setting out of range, an empty prompt), or the
 /// system's (a model that fails, a file that cannot be read). A server answers the first with
-/// a 400 and logs the second.
+/// a 400 and logs the second. Two more are nobody's fault and worth a retry: another writer
+/// changed what the request was about meanwhile (409), or a service samtal depends on, such
+/// as a shared conversation store, is unreachable for now (503).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fault {
     Request,
     Internal,
+    Conflict,
+    Unavailable,
 }
 
 impl Error {

@@ -80,6 +80,16 @@ impl Error {
             Error::Chat(_) | Error::Generation(_) => match self.fault() {
                 Fault::Request => bad,
                 Fault::Internal => internal,
+                Fault::Conflict => (
+                    StatusCode::CONFLICT,
+                    "invalid_request_error",
+                    Some("conversation_conflict"),
+                ),
+                Fault::Unavailable => (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "server_error",
+                    Some("store_unavailable"),
+                ),
             },
             Error::Unauthorized => (
                 StatusCode::UNAUTHORIZED,
@@ -145,7 +155,8 @@ impl Error {
                 eprintln!("samtal serve: internal error: {why}");
                 "the server failed to handle the request".to_owned()
             }
-            Fault::Request => self.to_string(),
+            // Not a bug: the message says what to do (retry, or wait for the store).
+            Fault::Request | Fault::Conflict | Fault::Unavailable => self.to_string(),
         };
         ErrorBody {
             error: ErrorObject {

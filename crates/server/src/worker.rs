@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 
-use samtal_chat::store::Store;
+use samtal_chat::store::StoreLocation;
 use samtal_chat::{
     ChatEvent, FinishReason, GuardOptions, GuardReport, Message, ModelRecord, Reply, Session,
     SessionOptions, ToolCall, Tools,
@@ -136,9 +136,9 @@ pub struct WorkerOptions {
     pub queue: usize,
     pub guard: GuardOptions,
     pub context: Option<usize>,
-    /// Where conversations with an id are stored (`None`: the user's data directory) and the
-    /// model they are stored with.
-    pub store: Option<std::path::PathBuf>,
+    /// Where conversations with an id are stored (`None`: where
+    /// [`StoreLocation::resolve`] finds it) and the model they are stored with.
+    pub store: Option<StoreLocation>,
     pub model: Option<ModelRecord>,
     /// Conversation sessions kept in memory (each with its own KV cache), for all workers.
     pub max_conversations: usize,
@@ -402,6 +402,39 @@ impl Worker {
                 s
             }
         };
+        let result = self.conversation_turn(&mut session, id, system, user, turn_opts, cancel, tx);
+        if let Err(Error::Chat(e)) = &result {
+            if matches!(
+                e,
+                samtal_chat::Error::StoreConflict { .. }
+                    | samtal_chat::Error::StoreUnavailable { .. }
+            ) {
+                // The session holds a turn the store does not (or the store moved on): the
+                // next turn starts again from what the store holds.
+                drop(session);
+                self.forget_conversation(id);
+            }
+        }
+        result
+    }
+
+    /// The turn itself, on the conversation's locked session. Another replica may have taken
+    /// turns of it since this session last saw the store: then the session is rebuilt from
+    /// the store first (its cache prefilled again on the turn).
+    #[allow(clippy::too_many_arguments)]
+    fn conversation_turn(
+        &self,
+        session: &mut Session,
+        id: &str,
+        system: Option<String>,
+        user: &str,
+        turn_opts: Turn,
+        cancel: &CancelToken,
+        tx: &UnboundedSender<Out>,
+    ) -> Result<Summary> {
+        if session.is_stale()? {
+            *session = self.open_conversation(id)?;
+        }
         if let Some(system) = system {
             if session.system() != Some(system.as_str()) {
                 session.set_system(system);
@@ -409,18 +442,24 @@ impl Worker {
         }
         *session.params_mut() = turn_opts.params;
         session.set_grammar(turn_opts.grammar)?;
-        turn(&mut session, &self.pipeline.tokenizer, user, cancel, tx).map(|mut s| {
+        turn(session, &self.pipeline.tokenizer, user, cancel, tx).map(|mut s| {
             s.conversation_id = Some(id.to_owned());
             s
         })
     }
 
+    /// Drops conversation `id`'s session from memory.
+    fn forget_conversation(&self, id: &str) {
+        if let Ok(mut open) = self.conversations.open.lock() {
+            open.retain(|(k, _)| k != id);
+        }
+    }
+
     fn open_conversation(&self, id: &str) -> Result<Session> {
-        let open = || match &self.opts.store {
-            Some(path) => Store::open(path),
-            None => Store::open_default(),
+        let store = match &self.opts.store {
+            Some(location) => location.open()?,
+            None => StoreLocation::resolve(None)?.open()?,
         };
-        let store = open()?;
         let model = self.opts.model.clone().unwrap_or(ModelRecord {
             path: String::new(),
             fingerprint: String::new(),

@@ -2,6 +2,7 @@
 //! engine whose answers are nonsense but whose mechanics are real).
 #![allow(clippy::unwrap_used)]
 
+use samtal_chat::store::ConversationStore;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
@@ -55,7 +56,7 @@ fn state_with(api_key: Option<&str>, parallel: usize) -> AppState {
             queue: 64,
             guard: GuardOptions::default(),
             context: None,
-            store: Some(store_path()),
+            store: Some(samtal_chat::store::StoreLocation::Sqlite(store_path())),
             model: None,
             max_conversations: 4,
         },
@@ -209,7 +210,7 @@ async fn conversation_ids_keep_the_history_on_the_server() {
             < b["usage"]["prompt_tokens"].as_u64().unwrap()
     );
     // Stored: both exchanges.
-    let store = samtal_chat::store::Store::open(&store_path()).unwrap();
+    let store = samtal_chat::store::SqliteStore::open(&store_path()).unwrap();
     let conv = store.load("conv-1").unwrap();
     assert_eq!(conv.turns.len(), 4);
     assert_eq!(conv.turns[2].text, "Second question");
@@ -253,7 +254,7 @@ async fn one_conversation_on_several_workers_keeps_one_history() {
     prompts.sort_unstable();
     prompts.dedup();
     assert_eq!(prompts.len(), 6, "{prompts:?}");
-    let store = samtal_chat::store::Store::open(&store_path()).unwrap();
+    let store = samtal_chat::store::SqliteStore::open(&store_path()).unwrap();
     let conv = store.load("conv-par").unwrap();
     assert_eq!(conv.turns.len(), 12);
     let mut asked: Vec<&str> = Vec::new();

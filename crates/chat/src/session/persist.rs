@@ -29,6 +29,9 @@ pub(super) struct Saved {
     model: ModelRecord,
     /// How many leading turns of the session are known to be stored as they are.
     stored: usize,
+    /// The conversation's version in the store as this session last read or wrote it; `None`
+    /// before its first save.
+    version: Option<i64>,
 }
 
 impl Session {
@@ -41,6 +44,7 @@ impl Session {
             id: id.into(),
             model,
             stored: 0,
+            version: None,
         });
     }
 
@@ -82,8 +86,19 @@ impl Session {
             id: conv.id.clone(),
             model,
             stored,
+            version: Some(conv.version),
         });
         Ok(session)
+    }
+
+    /// Whether the stored conversation has moved on since this session last read or wrote it
+    /// (another server replica took a turn of it): the session must then be rebuilt from the
+    /// store before its next turn. False for a session that does not save.
+    pub fn is_stale(&self) -> Result<bool> {
+        match &self.saved {
+            Some(saved) => Ok(saved.store.version(&saved.id)? != saved.version),
+            None => Ok(false),
+        }
     }
 
     /// The id of the stored conversation, when the session saves one.
@@ -110,9 +125,12 @@ impl Session {
             }
         }
         let new = unsaved_turns(&self.turns, &self.marks, saved.stored);
-        saved
-            .store
-            .save_turns(&saved.id, &info, saved.stored, &new)?;
+        saved.version =
+            Some(
+                saved
+                    .store
+                    .save_turns(&saved.id, &info, saved.stored, &new, saved.version)?,
+            );
         saved.stored = self.turns.len();
         Ok(())
     }
@@ -161,9 +179,12 @@ impl Session {
             seed: Some(reply.seed),
             status: answer_status,
         });
-        saved
-            .store
-            .save_turns(&saved.id, &info, saved.stored, &new)?;
+        saved.version =
+            Some(
+                saved
+                    .store
+                    .save_turns(&saved.id, &info, saved.stored, &new, saved.version)?,
+            );
         saved.stored = self.turns.len() + 2;
         Ok(())
     }

@@ -1,24 +1,32 @@
-//! Saved conversations: an SQLite database (WAL) in the user's data directory.
+//! Saved conversations, behind one trait ([`ConversationStore`]) with two implementations: an
+//! SQLite database (WAL) in the user's data directory, the embedded default, and PostgreSQL,
+//! which several `samtal serve` replicas share.
 //!
 //! Each completed exchange (the user turn and its answer) is written in one transaction when the
 //! answer is complete, together with what the conversation runs with (model path and
 //! fingerprint, format, template, persona, sampler settings): a process killed mid-answer loses
 //! that answer and nothing before it, and a conversation can be resumed or replayed from what is
-//! stored. The schema is in `store/schema.rs`; its version is SQLite's `user_version`.
+//! stored. Every save names the conversation's version the writer last saw, so two writers that
+//! take turns of one conversation at once are serialised: the second is refused
+//! ([`Error::StoreConflict`]) and writes nothing, never interleaves. The schemas and their
+//! versioned migrations are in `schema.rs`, the same steps for both databases.
 
 mod fingerprint;
+mod postgres;
 mod schema;
+mod sqlite;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::{Error, Message, Result, SessionOptions};
 
 pub use fingerprint::fingerprint;
+pub use postgres::PostgresStore;
 pub use schema::SCHEMA_VERSION;
+pub use sqlite::SqliteStore;
 
 /// The database's file name inside the data directory.
 pub const DB_FILE: &str = "conversations.sqlite3";
@@ -133,6 +141,10 @@ pub struct Conversation {
     #[serde(skip)]
     pub options: SessionOptions,
     pub turns: Vec<StoredTurn>,
+    /// How many times it has been saved: what the next save must name (see
+    /// [`ConversationStore::save_turns`]).
+    #[serde(skip)]
+    pub version: i64,
 }
 
 impl Conversation {
@@ -151,19 +163,112 @@ impl Conversation {
     }
 }
 
-/// The conversation database.
-#[derive(Debug)]
-pub struct Store {
-    conn: Connection,
-    path: PathBuf,
+/// Where conversations are kept. Implemented by [`SqliteStore`] and [`PostgresStore`]; one test
+/// suite runs against both.
+pub trait ConversationStore: Send + std::fmt::Debug {
+    /// In one transaction: records `info` for conversation `id` (creating it on its first
+    /// exchange), removes its stored turns from index `keep` on (what an undo or reset left
+    /// behind), and appends `new` from there. `expected` is the conversation's version as this
+    /// writer last saw it (`None`: it believes the conversation new); if the store holds
+    /// another, nothing is written and the answer is [`Error::StoreConflict`]. Returns the new
+    /// version.
+    fn save_turns(
+        &mut self,
+        id: &str,
+        info: &ConversationInfo,
+        keep: usize,
+        new: &[NewTurn<'_>],
+        expected: Option<i64>,
+    ) -> Result<i64>;
+
+    /// Every conversation, the most recently updated first.
+    fn list(&self) -> Result<Vec<ConversationSummary>>;
+
+    /// The id of the most recently updated conversation.
+    fn latest(&self) -> Result<Option<String>>;
+
+    /// Conversation `id` with all its turns in order.
+    fn load(&self, id: &str) -> Result<Conversation>;
+
+    /// Conversation `id`'s version; `None` when there is no such conversation.
+    fn version(&self, id: &str) -> Result<Option<i64>>;
+
+    /// Deletes conversation `id` and its turns; false when there was none.
+    fn remove(&mut self, id: &str) -> Result<bool>;
+
+    /// The schema version of the open database.
+    fn schema_version(&self) -> Result<i64>;
 }
 
-/// Maps a rusqlite error to [`Error::Store`] naming what failed.
-fn sql(what: &'static str) -> impl Fn(rusqlite::Error) -> Error {
-    move |source| Error::Store { what, source }
+/// An open conversation store, of either kind.
+pub type Store = Box<dyn ConversationStore>;
+
+/// Where the conversation store is: an SQLite file, or a PostgreSQL database (with its
+/// connection pool, shared by every store opened from it). Cheap to clone.
+#[derive(Clone, Debug)]
+pub enum StoreLocation {
+    Sqlite(PathBuf),
+    Postgres(postgres::Pool),
 }
 
-/// Seeds are u64; SQLite integers are i64. The bits are stored as they are.
+/// The variable that names the store when no `--store` does.
+pub const STORE_ENV: &str = "SAMTAL_STORE";
+
+impl StoreLocation {
+    /// `given` (a `postgres://` or `postgresql://` URL, or an SQLite file's path), else
+    /// `$SAMTAL_STORE`, else the SQLite file in [`data_dir`]. Nothing is connected to yet.
+    pub fn resolve(given: Option<&str>) -> Result<Self> {
+        let env = std::env::var(STORE_ENV).ok().filter(|v| !v.is_empty());
+        match given.map(str::to_owned).or(env) {
+            Some(s) if s.starts_with("postgres://") || s.starts_with("postgresql://") => {
+                Ok(StoreLocation::Postgres(postgres::Pool::new(&s)?))
+            }
+            Some(s) => Ok(StoreLocation::Sqlite(PathBuf::from(s))),
+            None => Ok(StoreLocation::Sqlite(
+                data_dir().ok_or(Error::NoDataDir)?.join(DB_FILE),
+            )),
+        }
+    }
+
+    /// Opens the store (creating or migrating its schema the first time).
+    pub fn open(&self) -> Result<Store> {
+        Ok(match self {
+            StoreLocation::Sqlite(path) => Box::new(SqliteStore::open(path)?),
+            StoreLocation::Postgres(pool) => Box::new(PostgresStore::open(pool)?),
+        })
+    }
+
+    /// Whether the store answers now: [`Error::StoreUnavailable`] when it does not.
+    pub fn ping(&self) -> Result<()> {
+        match self {
+            StoreLocation::Sqlite(path) => SqliteStore::open(path).map(drop),
+            StoreLocation::Postgres(pool) => pool.ping(),
+        }
+    }
+
+    /// The path, or the URL without its password, for messages and `/health`.
+    pub fn describe(&self) -> String {
+        match self {
+            StoreLocation::Sqlite(path) => path.display().to_string(),
+            StoreLocation::Postgres(pool) => pool.describe().to_owned(),
+        }
+    }
+
+    /// `"sqlite"` or `"postgres"`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            StoreLocation::Sqlite(_) => "sqlite",
+            StoreLocation::Postgres(_) => "postgres",
+        }
+    }
+}
+
+/// Opens the store [`StoreLocation::resolve`] finds without a `--store`.
+pub fn open_default() -> Result<Store> {
+    StoreLocation::resolve(None)?.open()
+}
+
+/// Seeds are u64; the databases' integers are i64. The bits are stored as they are.
 fn seed_to_sql(seed: u64) -> i64 {
     i64::from_ne_bytes(seed.to_ne_bytes())
 }
@@ -172,286 +277,12 @@ fn seed_from_sql(v: i64) -> u64 {
     u64::from_ne_bytes(v.to_ne_bytes())
 }
 
-impl Store {
-    /// Opens (creating if needed) the database in [`data_dir`].
-    pub fn open_default() -> Result<Self> {
-        let dir = data_dir().ok_or(Error::NoDataDir)?;
-        Self::open(&dir.join(DB_FILE))
-    }
-
-    /// Opens (creating if needed) the database at `path`, and its folder.
-    pub fn open(path: &Path) -> Result<Self> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| Error::StoreIo {
-                path: dir.to_owned(),
-                source,
-            })?;
-        }
-        let mut conn = Connection::open(path).map_err(sql("open the database"))?;
-        schema::prepare(&mut conn)?;
-        Ok(Self {
-            conn,
-            path: path.to_owned(),
-        })
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// In one transaction: records `info` for conversation `id` (creating it on its first
-    /// exchange), removes its stored turns from index `keep` on (what an undo or reset left
-    /// behind), and appends `new` from there.
-    pub fn save_turns(
-        &mut self,
-        id: &str,
-        info: &ConversationInfo,
-        keep: usize,
-        new: &[NewTurn<'_>],
-    ) -> Result<()> {
-        let options = serde_json::to_string(&info.options).map_err(|e| Error::StoreData {
-            id: id.to_owned(),
-            message: format!("cannot encode the session options: {e}"),
-        })?;
-        let params = info.options.params.clone().unwrap_or_default();
-        let sampler = serde_json::to_string(&params).map_err(|e| Error::StoreData {
-            id: id.to_owned(),
-            message: format!("cannot encode the sampler settings: {e}"),
-        })?;
-        let seed = params.sampling.seed.map(seed_to_sql);
-        // IMMEDIATE: take the write lock (waiting for it) before reading anything, so another
-        // writer cannot make the upgrade from a read lock fail.
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(sql("begin a transaction"))?;
-        tx.execute(
-            "INSERT INTO conversations
-                 (id, created, updated, model_path, model_fingerprint, format, template, persona,
-                  sampler, seed, options)
-             VALUES (?1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
-                     ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-             ON CONFLICT (id) DO UPDATE SET
-                 updated = excluded.updated, model_path = excluded.model_path,
-                 model_fingerprint = excluded.model_fingerprint, format = excluded.format,
-                 template = excluded.template, persona = excluded.persona,
-                 sampler = excluded.sampler, seed = excluded.seed, options = excluded.options",
-            params![
-                id,
-                info.model_path,
-                info.model_fingerprint,
-                info.format,
-                info.template,
-                info.options.system,
-                sampler,
-                seed,
-                options
-            ],
-        )
-        .map_err(sql("write the conversation"))?;
-        let keep = i64::try_from(keep).unwrap_or(i64::MAX);
-        tx.execute(
-            "DELETE FROM turns WHERE conversation_id = ?1 AND idx >= ?2",
-            params![id, keep],
-        )
-        .map_err(sql("remove undone turns"))?;
-        {
-            let mut insert = tx
-                .prepare(
-                    "INSERT INTO turns (conversation_id, idx, role, text, token_ids, finish_reason,
-                                        timings, seed, status, created)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,
-                             strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
-                )
-                .map_err(sql("prepare the turn insert"))?;
-            for (k, t) in new.iter().enumerate() {
-                let ids = t
-                    .token_ids
-                    .map(|ids| serde_json::to_string(ids).unwrap_or_else(|_| "[]".into()));
-                let timings = t.timings.as_ref().map(serde_json::Value::to_string);
-                insert
-                    .execute(params![
-                        id,
-                        keep.saturating_add(k as i64),
-                        t.role,
-                        t.text,
-                        ids,
-                        t.finish_reason,
-                        timings,
-                        t.seed.map(seed_to_sql),
-                        t.status.unwrap_or("ok"),
-                    ])
-                    .map_err(sql("write a turn"))?;
-            }
-        }
-        tx.commit().map_err(sql("commit the turns"))
-    }
-
-    /// Every conversation, the most recently updated first.
-    pub fn list(&self) -> Result<Vec<ConversationSummary>> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT c.id, c.created, c.updated, c.model_path, c.format, c.persona,
-                        (SELECT count(*) FROM turns t
-                          WHERE t.conversation_id = c.id AND t.role = 'assistant'),
-                        (SELECT t.text FROM turns t
-                          WHERE t.conversation_id = c.id AND t.role = 'user'
-                          ORDER BY t.idx LIMIT 1)
-                   FROM conversations c ORDER BY c.updated DESC, c.rowid DESC",
-            )
-            .map_err(sql("prepare the listing"))?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok(ConversationSummary {
-                    id: r.get(0)?,
-                    created: r.get(1)?,
-                    updated: r.get(2)?,
-                    model_path: r.get(3)?,
-                    format: r.get(4)?,
-                    persona: r.get(5)?,
-                    exchanges: r.get::<_, i64>(6)?.try_into().unwrap_or(0),
-                    first_message: r.get(7)?,
-                })
-            })
-            .map_err(sql("list the conversations"))?;
-        rows.collect::<rusqlite::Result<_>>()
-            .map_err(sql("read the listing"))
-    }
-
-    /// The id of the most recently updated conversation.
-    pub fn latest(&self) -> Result<Option<String>> {
-        self.conn
-            .query_row(
-                "SELECT id FROM conversations ORDER BY updated DESC, rowid DESC LIMIT 1",
-                [],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(sql("find the latest conversation"))
-    }
-
-    /// Conversation `id` with all its turns in order.
-    pub fn load(&self, id: &str) -> Result<Conversation> {
-        let head = self
-            .conn
-            .query_row(
-                "SELECT id, created, updated, model_path, model_fingerprint, format, template,
-                        persona, sampler, seed, options
-                   FROM conversations WHERE id = ?1",
-                [id],
-                |r| {
-                    Ok((
-                        [
-                            r.get::<_, String>(0)?,
-                            r.get(1)?,
-                            r.get(2)?,
-                            r.get(3)?,
-                            r.get(4)?,
-                            r.get(5)?,
-                        ],
-                        r.get::<_, Option<String>>(6)?,
-                        r.get::<_, Option<String>>(7)?,
-                        r.get::<_, String>(8)?,
-                        r.get::<_, Option<i64>>(9)?,
-                        r.get::<_, String>(10)?,
-                    ))
-                },
-            )
-            .optional()
-            .map_err(sql("read the conversation"))?
-            .ok_or_else(|| Error::NoConversation(id.to_owned()))?;
-        let ([id, created, updated, model_path, model_fingerprint, format], template, persona) =
-            (head.0, head.1, head.2);
-        let bad = |what: &str, e: serde_json::Error| Error::StoreData {
-            id: id.clone(),
-            message: format!("bad {what}: {e}"),
-        };
-        let sampler = serde_json::from_str(&head.3).map_err(|e| bad("sampler settings", e))?;
-        let options = serde_json::from_str(&head.5).map_err(|e| bad("session options", e))?;
-        let turns = self.turns(&id)?;
-        Ok(Conversation {
-            id,
-            created,
-            updated,
-            model_path,
-            model_fingerprint,
-            format,
-            template,
-            persona,
-            sampler,
-            seed: head.4.map(seed_from_sql),
-            options,
-            turns,
-        })
-    }
-
-    fn turns(&self, id: &str) -> Result<Vec<StoredTurn>> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT idx, role, text, token_ids, finish_reason, timings, seed, status, created
-                   FROM turns WHERE conversation_id = ?1 ORDER BY idx",
-            )
-            .map_err(sql("prepare the turn query"))?;
-        let rows = stmt
-            .query_map([id], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, Option<String>>(3)?,
-                    r.get::<_, Option<String>>(4)?,
-                    r.get::<_, Option<String>>(5)?,
-                    r.get::<_, Option<i64>>(6)?,
-                    r.get::<_, String>(7)?,
-                    r.get::<_, String>(8)?,
-                ))
-            })
-            .map_err(sql("read the turns"))?;
-        let bad = |what: &str, e: serde_json::Error| Error::StoreData {
-            id: id.to_owned(),
-            message: format!("bad {what}: {e}"),
-        };
-        let mut turns = Vec::new();
-        for row in rows {
-            let (idx, role, text, ids, finish_reason, timings, seed, status, created) =
-                row.map_err(sql("read a turn"))?;
-            turns.push(StoredTurn {
-                index: usize::try_from(idx).unwrap_or(0),
-                role,
-                text,
-                token_ids: ids
-                    .map(|s| serde_json::from_str(&s))
-                    .transpose()
-                    .map_err(|e| bad("token ids", e))?,
-                finish_reason,
-                timings: timings
-                    .map(|s| serde_json::from_str(&s))
-                    .transpose()
-                    .map_err(|e| bad("timings", e))?,
-                seed: seed.map(seed_from_sql),
-                status,
-                created,
-            });
-        }
-        Ok(turns)
-    }
-
-    /// Deletes conversation `id` and its turns; false when there was none.
-    pub fn remove(&mut self, id: &str) -> Result<bool> {
-        let n = self
-            .conn
-            .execute("DELETE FROM conversations WHERE id = ?1", [id])
-            .map_err(sql("delete the conversation"))?;
-        Ok(n > 0)
-    }
-
-    /// The schema version of the open database.
-    pub fn schema_version(&self) -> Result<i64> {
-        self.conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .map_err(sql("read the schema version"))
+/// What a save finds against what its writer expects: whether it may go on.
+fn check_version(id: &str, found: Option<i64>, expected: Option<i64>) -> Result<i64> {
+    if found == expected {
+        Ok(found.unwrap_or(0) + 1)
+    } else {
+        Err(Error::StoreConflict { id: id.to_owned() })
     }
 }
 

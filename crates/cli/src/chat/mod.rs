@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
-use samtal_chat::store::{self, Store};
+use samtal_chat::store;
 use samtal_chat::{
     chat_params, ChatEvent, ContextPolicy, FormatChoice, GuardOptions, Session, SessionOptions,
 };
@@ -181,7 +181,7 @@ fn start(a: ChatArgs) -> Result<Started> {
     let mut session = Session::new(pipeline.clone(), opts)?;
     session.set_grammar(a.grammar.grammar()?)?;
     if !a.no_save {
-        let store = Store::open_default().context("cannot open the conversation store")?;
+        let store = store::open_default().context("cannot open the conversation store")?;
         session.save_to(store, store::new_id(), model_record(&path)?);
     }
     Ok(Started {
@@ -194,13 +194,13 @@ fn start(a: ChatArgs) -> Result<Started> {
 
 /// A saved conversation continued: `id`, or the latest when it is empty.
 fn resume(a: ChatArgs, id: &str) -> Result<Started> {
-    let store = Store::open_default().context("cannot open the conversation store")?;
+    let store = store::open_default().context("cannot open the conversation store")?;
     let id = if id.is_empty() {
         store
             .latest()?
             .context("there is no saved conversation to resume")?
     } else {
-        crate::history::resolve_id(&store, id)?
+        crate::history::resolve_id(&*store, id)?
     };
     let conv = store.load(&id)?;
     let path = match a.model.model.as_deref() {

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use anyhow::{Context, Result};
 use rustyline::error::ReadlineError;
 use rustyline::DefaultEditor;
-use samtal_chat::store::{self, Store};
+use samtal_chat::store;
 use samtal_chat::{CancelToken, ChatEvent, FinishReason, Reply, Session};
 use samtal_generation::{Overrides, Pipeline, SETTINGS};
 
@@ -246,7 +246,7 @@ impl Repl {
     /// `/save`: a session started with `--no-save` starts saving under a new id.
     fn save_now(&mut self) -> Result<String> {
         if self.session.conversation_id().is_none() {
-            let store = Store::open_default().context("cannot open the conversation store")?;
+            let store = store::open_default().context("cannot open the conversation store")?;
             let record = model_record(&self.model_path)?;
             self.session.save_to(store, store::new_id(), record);
         }
@@ -267,8 +267,8 @@ impl Repl {
     /// `/load ID`: continues a stored conversation on the model already loaded.
     fn load(&mut self, given: &str) -> Result<String> {
         anyhow::ensure!(!given.is_empty(), "usage: /load ID");
-        let store = Store::open_default().context("cannot open the conversation store")?;
-        let id = crate::history::resolve_id(&store, given)?;
+        let store = store::open_default().context("cannot open the conversation store")?;
+        let id = crate::history::resolve_id(&*store, given)?;
         let conv = store.load(&id)?;
         let record = model_record(&self.model_path)?;
         if record.fingerprint != conv.model_fingerprint {

@@ -35,21 +35,26 @@ pub fn start(extra: &[&str]) -> Server {
         .unwrap();
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
     let mut addr = None;
+    let mut said = Vec::new();
     for line in lines.by_ref() {
         let line = line.unwrap();
         if let Some(a) = line.strip_prefix("samtal serve: listening on http://") {
             addr = Some(a.to_owned());
         }
+        said.push(line.clone());
         if line.contains("ready") {
             break;
         }
     }
     // Keep draining stderr so the server never blocks on it.
     std::thread::spawn(move || for _ in lines {});
-    Server {
-        child,
-        addr: addr.expect("the server printed its address"),
-    }
+    let Some(addr) = addr else {
+        panic!(
+            "the server printed no address; it said:\n{}",
+            said.join("\n")
+        );
+    };
+    Server { child, addr }
 }
 
 /// One HTTP/1.1 exchange; returns the status and the body.

@@ -44,7 +44,7 @@ const BATCH: usize = 32;
 fn request_error(i: usize, e: samtal_generation::Error) -> Error {
     match e.fault() {
         samtal_generation::Fault::Request => Error::bad(format!("input[{i}]: {e}"), Some("input")),
-        samtal_generation::Fault::Internal => Error::Generation(e),
+        _ => Error::Generation(e),
     }
 }
 
@@ -217,7 +217,7 @@ pub async fn embeddings(State(state): State<AppState>, req: Request) -> Result<R
                             .map_or(first, |p| first + p);
                         request_error(bad, e)
                     }
-                    samtal_generation::Fault::Internal => Error::Generation(e),
+                    _ => Error::Generation(e),
                 })?;
             out.extend(done);
         }

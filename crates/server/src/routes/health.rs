@@ -1,7 +1,7 @@
 //! `GET /health` (200 once the model is loaded, 503 before) and `GET /metrics`.
 
 use crate::error::Result;
-use crate::wire::{ErrorBody, Health};
+use crate::wire::{ErrorBody, Health, StoreHealth};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::header;
@@ -19,8 +19,24 @@ use axum::response::{IntoResponse, Response};
 )]
 pub async fn health(State(state): State<AppState>) -> Result<Response> {
     state.ready()?;
+    let store = match state.config.workers.store.clone() {
+        Some(location) => {
+            let kind = location.kind().to_owned();
+            let ping = tokio::task::spawn_blocking(move || location.ping())
+                .await
+                .map_err(|e| crate::Error::Internal(format!("the store check failed: {e}")))?;
+            Some(StoreHealth {
+                kind,
+                reachable: ping.is_ok(),
+                error: ping.err().map(|e| e.to_string()),
+            })
+        }
+        None => None,
+    };
+    let degraded = store.as_ref().is_some_and(|s| !s.reachable);
     Ok(axum::Json(Health {
-        status: "ok".into(),
+        status: if degraded { "degraded" } else { "ok" }.into(),
+        store,
     })
     .into_response())
 }

@@ -305,8 +305,23 @@ pub struct ModelList {
 
 #[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
 pub struct Health {
-    /// `ok`
+    /// `ok`, or `degraded` when the conversation store cannot be reached (requests without a
+    /// conversation id are still served).
     pub status: String,
+    /// The conversation store, when the server has one configured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub store: Option<StoreHealth>,
+}
+
+/// Whether the conversation store answers.
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct StoreHealth {
+    /// `sqlite` or `postgres`.
+    pub kind: String,
+    pub reachable: bool,
+    /// Why not, when it is not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// An error in OpenAI's shape.
