@@ -29,7 +29,7 @@ pub struct ModelArgs {
 
 impl ModelArgs {
     pub fn load(&self) -> Result<Pipeline> {
-        let path = crate::pull::resolve(self.model.as_deref())?;
+        let path = samtal_models::resolve(self.model.as_deref())?;
         self.load_from(&path)
     }
 
@@ -48,7 +48,7 @@ impl ModelArgs {
             pack_cache: pack_cache_dir(),
         };
         let mut p = Pipeline::load(path, &opts)?;
-        if let Some(k) = crate::pull::known_file(path) {
+        if let Some(k) = samtal_models::known_file(path) {
             p.defaults = k.card()?.apply(&p.defaults);
         }
         Ok(p)
@@ -57,7 +57,7 @@ impl ModelArgs {
 
 /// Where repacked weights are kept: beside the models (`…/samtal/packed`), a cache of them.
 pub fn pack_cache_dir() -> Option<std::path::PathBuf> {
-    crate::pull::models_dir()
+    samtal_models::models_dir()
         .ok()
         .and_then(|d| d.parent().map(|p| p.join("packed")))
 }

@@ -42,7 +42,7 @@ pub fn run(a: EmbedArgs) -> Result<()> {
             .num_threads(n.max(1))
             .build_global();
     }
-    let dir: PathBuf = crate::pull::resolve_embedder(a.model.as_deref())?;
+    let dir: PathBuf = samtal_models::resolve_embedder(a.model.as_deref())?;
     let opts = LoadOptions {
         dtype: a.dtype,
         ..LoadOptions::default()

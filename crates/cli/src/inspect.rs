@@ -5,14 +5,14 @@ use samtal_engine::LoadOptions;
 use samtal_generation::Pipeline;
 
 pub fn run(model: &str, json: bool) -> Result<()> {
-    let path = crate::pull::resolve(Some(model))?;
+    let path = samtal_models::resolve(Some(model))?;
     // f32 precision: nothing is repacked, which inspecting does not need.
     let opts = LoadOptions {
         precision: samtal_engine::Precision::F32,
         ..LoadOptions::default()
     };
     let mut p = Pipeline::load(&path, &opts)?;
-    if let Some(k) = crate::pull::known_file(&path) {
+    if let Some(k) = samtal_models::known_file(&path) {
         p.defaults = k.card()?.apply(&p.defaults);
     }
     let sampling = &p.defaults.sampling;

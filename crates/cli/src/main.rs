@@ -8,7 +8,6 @@ mod generate;
 mod guard;
 mod history;
 mod inspect;
-mod pull;
 mod serve;
 mod template;
 
@@ -60,8 +59,18 @@ enum Cmd {
         json: bool,
         file: std::path::PathBuf,
     },
-    /// Fetch a known model into the cache directory (default: the default model).
+    /// Fetch a model into the cache directory: a known name (default: the default model), a
+    /// known encoder (minilm), or a hub model, hf.co/OWNER/REPO[:QUANT] (a GGUF repo's file of
+    /// that quant, default Q4_K_M; or a safetensors repo), resumable and checked.
     Pull { name: Option<String> },
+    /// The models in the cache directory, by the names --model takes.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a model from the cache directory (a name `samtal list` shows; hf.co/OWNER/REPO
+    /// removes everything cached of the repo).
+    Rm { name: String },
     /// Serve the OpenAI-compatible API and the web chat page.
     Serve(serve::ServeArgs),
     /// Print the prompt a messages file renders to with the chat template.
@@ -132,24 +141,53 @@ fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
+        Cmd::List { json } => {
+            let all = samtal_models::list::cached()?;
+            if json {
+                println!("{}", serde_json::to_string(&all)?);
+            } else if all.is_empty() {
+                eprintln!("no models in {}", samtal_models::models_dir()?.display());
+            } else {
+                for c in &all {
+                    println!(
+                        "{:<48} {:>9.1} MB  {}",
+                        c.name,
+                        c.bytes as f64 / 1e6,
+                        c.path.display()
+                    );
+                }
+            }
+            Ok(())
+        }
+        Cmd::Rm { name } => {
+            for p in samtal_models::list::remove(&name)? {
+                println!("removed {}", p.display());
+            }
+            Ok(())
+        }
         Cmd::Pull { name } => {
+            if let Some(r) = name.as_deref().and_then(samtal_models::hub::HubRef::parse) {
+                let path = samtal_models::hub::pull(&r?, false)?;
+                println!("{}", path.display());
+                return Ok(());
+            }
             if let Some(dir) = name.as_deref().and_then(|n| {
-                pull::ENCODERS
+                samtal_models::ENCODERS
                     .iter()
                     .find(|k| k.name == n.to_ascii_lowercase() || k.aliases.contains(&n))
             }) {
-                let dir = pull::encoder::pull(dir, false)?;
+                let dir = samtal_models::encoder::pull(dir, false)?;
                 println!("{}", dir.display());
                 return Ok(());
             }
             let k = match name.as_deref() {
-                None => pull::DEFAULT,
-                Some(n) => pull::find(n).with_context(|| {
-                    let names: Vec<&str> = pull::KNOWN.iter().map(|k| k.name).collect();
+                None => samtal_models::DEFAULT,
+                Some(n) => samtal_models::find(n).with_context(|| {
+                    let names: Vec<&str> = samtal_models::KNOWN.iter().map(|k| k.name).collect();
                     format!("unknown model {n:?}; known: {}", names.join(", "))
                 })?,
             };
-            let path = pull::pull(k, false)?;
+            let path = samtal_models::pull(k, false)?;
             // Loading once repacks the weights for 8-bit products and keeps them in the cache,
             // so the first chat starts as fast as later ones.
             let opts = samtal_engine::LoadOptions {

