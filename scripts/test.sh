@@ -43,6 +43,9 @@ bash scripts/test_rag.sh
 step "replicas: PostgreSQL store, two samtal serve replicas, nginx (SIGKILL, store outage)"
 bash scripts/test_replicas.sh
 
+step "the Python package: pip install ./python, pytest, the notebook"
+bash scripts/test_python.sh
+
 step "structured output, validated with jsonschema"
 .venv-agents/bin/python scripts/check_structured.py target/release/samtal "${SAMTAL_MODEL:-}"
 

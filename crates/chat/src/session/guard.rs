@@ -80,6 +80,13 @@ pub struct GuardReport {
     pub leak: Option<&'static str>,
 }
 
+/// The guard's verdict on `text` as a session with `opts` would give it, for a face that checks
+/// a text on its own (the Python package); `None` when the guard is off.
+pub fn check_text(opts: &GuardOptions, text: &str) -> Result<Option<GuardReport>> {
+    let mut opts = opts.clone();
+    Ok(SessionGuard::new(&mut opts, None)?.check(text))
+}
+
 /// The text a flagged message is wrapped in, so that the model reads it as untrusted.
 pub fn mark_untrusted(content: &str) -> String {
     format!(
