@@ -60,8 +60,9 @@ enum Cmd {
         file: std::path::PathBuf,
     },
     /// Fetch a model into the cache directory: a known name (default: the default model), a
-    /// known encoder (minilm), or a hub model, hf.co/OWNER/REPO[:QUANT] (a GGUF repo's file of
-    /// that quant, default Q4_K_M; or a safetensors repo), resumable and checked.
+    /// known encoder (minilm), or a hub model, hf.co/OWNER/REPO or hf.co/OWNER/REPO:QUANT (a
+    /// GGUF repo's file of that quant, default Q4_K_M; or a safetensors repo), resumable and
+    /// checked.
     Pull { name: Option<String> },
     /// The models in the cache directory, by the names --model takes.
     List {
