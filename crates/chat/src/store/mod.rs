@@ -277,6 +277,55 @@ fn seed_from_sql(v: i64) -> u64 {
     u64::from_ne_bytes(v.to_ne_bytes())
 }
 
+/// What a save writes of a conversation's settings, as both databases store them: the session
+/// options and the sampler settings as JSON text, the configured seed as i64 bits.
+struct Settings {
+    options: String,
+    sampler: String,
+    seed: Option<i64>,
+}
+
+fn encode_settings(id: &str, info: &ConversationInfo) -> Result<Settings> {
+    let encode = |what: &str, v: serde_json::Result<String>| {
+        v.map_err(|e| Error::StoreData {
+            id: id.to_owned(),
+            message: format!("cannot encode the {what}: {e}"),
+        })
+    };
+    let params = info.options.params.clone().unwrap_or_default();
+    Ok(Settings {
+        options: encode("session options", serde_json::to_string(&info.options))?,
+        sampler: encode("sampler settings", serde_json::to_string(&params))?,
+        seed: params.sampling.seed.map(seed_to_sql),
+    })
+}
+
+/// A turn's JSON columns: its token ids and its timings.
+fn encode_turn(t: &NewTurn<'_>) -> (Option<String>, Option<String>) {
+    let ids = t
+        .token_ids
+        .map(|ids| serde_json::to_string(ids).unwrap_or_else(|_| "[]".into()));
+    (ids, t.timings.as_ref().map(serde_json::Value::to_string))
+}
+
+/// A stored JSON column read back; one that does not decode (a database edited by hand, or
+/// damaged) is an error naming the conversation and the column.
+fn decode<T: serde::de::DeserializeOwned>(id: &str, what: &str, text: &str) -> Result<T> {
+    serde_json::from_str(text).map_err(|e| Error::StoreData {
+        id: id.to_owned(),
+        message: format!("bad {what}: {e}"),
+    })
+}
+
+/// [`decode`] for a column that may be NULL.
+fn decode_opt<T: serde::de::DeserializeOwned>(
+    id: &str,
+    what: &str,
+    text: Option<String>,
+) -> Result<Option<T>> {
+    text.map(|t| decode(id, what, &t)).transpose()
+}
+
 /// What a save finds against what its writer expects: whether it may go on.
 fn check_version(id: &str, found: Option<i64>, expected: Option<i64>) -> Result<i64> {
     if found == expected {

@@ -16,8 +16,9 @@ use r2d2_postgres::PostgresConnectionManager;
 
 use super::schema::{MIGRATIONS, SCHEMA_VERSION};
 use super::{
-    check_version, seed_from_sql, seed_to_sql, Conversation, ConversationInfo, ConversationStore,
-    ConversationSummary, NewTurn, StoredTurn,
+    check_version, decode, decode_opt, encode_settings, encode_turn, seed_from_sql, seed_to_sql,
+    Conversation, ConversationInfo, ConversationStore, ConversationSummary, NewTurn, Settings,
+    StoredTurn,
 };
 use crate::{Error, Result};
 
@@ -190,27 +191,15 @@ impl PostgresStore {
                 &[&id],
             )
             .map_err(pg("read the turns"))?;
-        let bad = |what: &str, e: serde_json::Error| Error::StoreData {
-            id: id.to_owned(),
-            message: format!("bad {what}: {e}"),
-        };
         let mut turns = Vec::with_capacity(rows.len());
         for r in rows {
-            let ids: Option<String> = r.get(3);
-            let timings: Option<String> = r.get(5);
             turns.push(StoredTurn {
                 index: usize::try_from(r.get::<_, i64>(0)).unwrap_or(0),
                 role: r.get(1),
                 text: r.get(2),
-                token_ids: ids
-                    .map(|s| serde_json::from_str(&s))
-                    .transpose()
-                    .map_err(|e| bad("token ids", e))?,
+                token_ids: decode_opt(id, "token ids", r.get(3))?,
                 finish_reason: r.get(4),
-                timings: timings
-                    .map(|s| serde_json::from_str(&s))
-                    .transpose()
-                    .map_err(|e| bad("timings", e))?,
+                timings: decode_opt(id, "timings", r.get(5))?,
                 seed: r.get::<_, Option<i64>>(6).map(seed_from_sql),
                 status: r.get(7),
                 created: r.get(8),
@@ -229,16 +218,11 @@ impl ConversationStore for PostgresStore {
         new: &[NewTurn<'_>],
         expected: Option<i64>,
     ) -> Result<i64> {
-        let options = serde_json::to_string(&info.options).map_err(|e| Error::StoreData {
-            id: id.to_owned(),
-            message: format!("cannot encode the session options: {e}"),
-        })?;
-        let params = info.options.params.clone().unwrap_or_default();
-        let sampler = serde_json::to_string(&params).map_err(|e| Error::StoreData {
-            id: id.to_owned(),
-            message: format!("cannot encode the sampler settings: {e}"),
-        })?;
-        let seed = params.sampling.seed.map(seed_to_sql);
+        let Settings {
+            options,
+            sampler,
+            seed,
+        } = encode_settings(id, info)?;
         let mut client = self.pool.get()?;
         let mut tx = client.transaction().map_err(pg("begin a transaction"))?;
         // The row lock makes a second writer of this conversation wait here until the first
@@ -307,10 +291,7 @@ impl ConversationStore for PostgresStore {
             ))
             .map_err(pg("prepare the turn insert"))?;
         for (k, t) in new.iter().enumerate() {
-            let ids = t
-                .token_ids
-                .map(|ids| serde_json::to_string(ids).unwrap_or_else(|_| "[]".into()));
-            let timings = t.timings.as_ref().map(serde_json::Value::to_string);
+            let (ids, timings) = encode_turn(t);
             let idx = keep.saturating_add(k as i64);
             let turn_seed = t.seed.map(seed_to_sql);
             tx.execute(
@@ -386,14 +367,8 @@ impl ConversationStore for PostgresStore {
             )
             .map_err(pg("read the conversation"))?
             .ok_or_else(|| Error::NoConversation(id.to_owned()))?;
-        let bad = |what: &str, e: serde_json::Error| Error::StoreData {
-            id: id.to_owned(),
-            message: format!("bad {what}: {e}"),
-        };
-        let sampler: String = r.get(8);
-        let options: String = r.get(10);
-        let sampler = serde_json::from_str(&sampler).map_err(|e| bad("sampler settings", e))?;
-        let options = serde_json::from_str(&options).map_err(|e| bad("session options", e))?;
+        let sampler = decode(id, "sampler settings", r.get(8))?;
+        let options = decode(id, "session options", r.get(10))?;
         let turns = self.turns(&mut client, id)?;
         Ok(Conversation {
             id: r.get(0),

@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::{
-    check_version, schema, seed_from_sql, seed_to_sql, Conversation, ConversationInfo,
-    ConversationStore, ConversationSummary, NewTurn, StoredTurn,
+    check_version, decode, decode_opt, encode_settings, encode_turn, schema, seed_from_sql,
+    seed_to_sql, Conversation, ConversationInfo, ConversationStore, ConversationSummary, NewTurn,
+    Settings, StoredTurn,
 };
 use crate::{Error, Result};
 
@@ -69,10 +70,6 @@ impl SqliteStore {
                 ))
             })
             .map_err(sql("read the turns"))?;
-        let bad = |what: &str, e: serde_json::Error| Error::StoreData {
-            id: id.to_owned(),
-            message: format!("bad {what}: {e}"),
-        };
         let mut turns = Vec::new();
         for row in rows {
             let (idx, role, text, ids, finish_reason, timings, seed, status, created) =
@@ -81,15 +78,9 @@ impl SqliteStore {
                 index: usize::try_from(idx).unwrap_or(0),
                 role,
                 text,
-                token_ids: ids
-                    .map(|s| serde_json::from_str(&s))
-                    .transpose()
-                    .map_err(|e| bad("token ids", e))?,
+                token_ids: decode_opt(id, "token ids", ids)?,
                 finish_reason,
-                timings: timings
-                    .map(|s| serde_json::from_str(&s))
-                    .transpose()
-                    .map_err(|e| bad("timings", e))?,
+                timings: decode_opt(id, "timings", timings)?,
                 seed: seed.map(seed_from_sql),
                 status,
                 created,
@@ -108,16 +99,11 @@ impl ConversationStore for SqliteStore {
         new: &[NewTurn<'_>],
         expected: Option<i64>,
     ) -> Result<i64> {
-        let options = serde_json::to_string(&info.options).map_err(|e| Error::StoreData {
-            id: id.to_owned(),
-            message: format!("cannot encode the session options: {e}"),
-        })?;
-        let params = info.options.params.clone().unwrap_or_default();
-        let sampler = serde_json::to_string(&params).map_err(|e| Error::StoreData {
-            id: id.to_owned(),
-            message: format!("cannot encode the sampler settings: {e}"),
-        })?;
-        let seed = params.sampling.seed.map(seed_to_sql);
+        let Settings {
+            options,
+            sampler,
+            seed,
+        } = encode_settings(id, info)?;
         // IMMEDIATE: take the write lock (waiting for it) before reading anything, so another
         // writer cannot make the upgrade from a read lock fail.
         let tx = self
@@ -175,10 +161,7 @@ impl ConversationStore for SqliteStore {
                 )
                 .map_err(sql("prepare the turn insert"))?;
             for (k, t) in new.iter().enumerate() {
-                let ids = t
-                    .token_ids
-                    .map(|ids| serde_json::to_string(ids).unwrap_or_else(|_| "[]".into()));
-                let timings = t.timings.as_ref().map(serde_json::Value::to_string);
+                let (ids, timings) = encode_turn(t);
                 insert
                     .execute(params![
                         id,
@@ -272,12 +255,8 @@ impl ConversationStore for SqliteStore {
             .ok_or_else(|| Error::NoConversation(id.to_owned()))?;
         let ([id, created, updated, model_path, model_fingerprint, format], template, persona) =
             (head.0, head.1, head.2);
-        let bad = |what: &str, e: serde_json::Error| Error::StoreData {
-            id: id.clone(),
-            message: format!("bad {what}: {e}"),
-        };
-        let sampler = serde_json::from_str(&head.3).map_err(|e| bad("sampler settings", e))?;
-        let options = serde_json::from_str(&head.5).map_err(|e| bad("session options", e))?;
+        let sampler = decode(&id, "sampler settings", &head.3)?;
+        let options = decode(&id, "session options", &head.5)?;
         let turns = self.turns(&id)?;
         Ok(Conversation {
             id,
