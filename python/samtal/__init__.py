@@ -108,17 +108,10 @@ class Model:
                      top_p=top_p, seed=seed, stop=stop)
         s = self._m._generate(prompt, _settings(named, settings))
         if stream:
-            return self._stream(s)
+            return _pieces(s, self)
         text = "".join(s)
         self.last = json.loads(s.summary() or "null")
         return text
-
-    def _stream(self, s: Any) -> Iterator[str]:
-        try:
-            yield from s
-        finally:
-            s.cancel()
-            self.last = json.loads(s.summary() or "null")
 
     def create_chat_completion(
         self,
@@ -158,6 +151,16 @@ class Model:
 
     def chat(self, persona: Optional[str] = None, format: str = "auto", **settings: Any) -> "Chat":
         return Chat(self, persona=persona, format=format, **settings)
+
+
+def _pieces(s: Any, owner: Any) -> Iterator[str]:
+    """A stream's text pieces; when it ends (or is abandoned) its summary becomes `owner.last`
+    and an unfinished generation is cancelled."""
+    try:
+        yield from s
+    finally:
+        s.cancel()
+        owner.last = json.loads(s.summary() or "null")
 
 
 def _raise(status: int, data: Dict[str, Any]) -> None:
@@ -221,17 +224,10 @@ class Chat:
         _check_str("text", text)
         s = self._c._send(text)
         if stream:
-            return self._stream(s)
+            return _pieces(s, self)
         "".join(s)
         self.last = json.loads(s.summary() or "null")
         return self.last["text"] if self.last else ""
-
-    def _stream(self, s: Any) -> Iterator[str]:
-        try:
-            yield from s
-        finally:
-            s.cancel()
-            self.last = json.loads(s.summary() or "null")
 
     @property
     def history(self) -> List[Dict[str, Any]]:

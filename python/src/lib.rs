@@ -52,8 +52,8 @@ fn chat_err(e: samtal_chat::Error) -> PyErr {
 }
 
 /// Settings given as JSON (`{"temperature": 0.7, "max_tokens": 20}`) by any of their names,
-/// over the model's defaults.
-fn params(p: &Pipeline, settings_json: &str) -> PyResult<samtal_generation::GenerateParams> {
+/// each checked by the settings table.
+fn overrides(settings_json: &str) -> PyResult<Overrides> {
     let v: serde_json::Value = serde_json::from_str(settings_json).map_err(err)?;
     let mut o = Overrides::default();
     if let Some(map) = v.as_object() {
@@ -61,7 +61,7 @@ fn params(p: &Pipeline, settings_json: &str) -> PyResult<samtal_generation::Gene
             o.set_json(k, val).map_err(gen_err)?;
         }
     }
-    Ok(o.apply(&p.defaults))
+    Ok(o)
 }
 
 /// What a generation thread sends back.
@@ -311,7 +311,7 @@ impl Model {
     /// Starts generating a continuation of `prompt` (the text as it is, no chat template),
     /// with settings as JSON; the stream yields text pieces.
     fn _generate(&self, prompt: &str, settings_json: &str) -> PyResult<Stream> {
-        let params = params(&self.pipeline, settings_json)?;
+        let params = overrides(settings_json)?.apply(&self.pipeline.defaults);
         let ids = self.tokenize(prompt, true, false)?;
         if ids.is_empty() {
             return Err(PyValueError::new_err("the prompt is empty"));
@@ -430,13 +430,7 @@ impl Model {
             }
         };
         let base = samtal_chat::chat_params(&self.pipeline.defaults);
-        let v: serde_json::Value = serde_json::from_str(settings_json).map_err(err)?;
-        let mut o = Overrides::default();
-        if let Some(map) = v.as_object() {
-            for (k, val) in map {
-                o.set_json(k, val).map_err(gen_err)?;
-            }
-        }
+        let o = overrides(settings_json)?;
         let opts = SessionOptions {
             format,
             system: persona,
