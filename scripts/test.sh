@@ -3,6 +3,8 @@
 # fetched through samtal's own `pull`, so the real-model parity tests run), and the docs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# A one-off build gains nothing from incremental state, which doubled the debug folder's size.
+export CARGO_INCREMENTAL=0
 
 step() { printf '\n==> %s\n' "$*"; }
 

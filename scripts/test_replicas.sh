@@ -34,7 +34,8 @@ trap cleanup EXIT
 
 if [ "${1:-}" != "--load" ]; then
     echo "== the store's test suite against PostgreSQL"
-    SAMTAL_TEST_POSTGRES="$pg_url" cargo test --quiet -p samtal-chat --lib store
+    # --workspace, not -p: the same feature set as `cargo test --workspace`, so nothing rebuilds.
+    SAMTAL_TEST_POSTGRES="$pg_url" cargo test --quiet --workspace --lib store
 fi
 
 "$pg_bin/psql" -q "$pg_url" -c "CREATE DATABASE samtal"
