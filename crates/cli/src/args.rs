@@ -46,6 +46,7 @@ impl ModelArgs {
             device: self.device,
             precision: self.precision,
             pack_cache: pack_cache_dir(),
+            adapter: None,
         };
         let mut p = Pipeline::load(path, &opts)?;
         if let Some(k) = samtal_models::known_file(path) {

@@ -35,6 +35,42 @@ pub struct Embedder {
     pub normalize: bool,
     /// The most tokens one text may have (`max_seq_length`, else the model's positions).
     pub max_tokens: usize,
+    /// A linear classifier over the embedding, when the weights (or an adapter laid over
+    /// them) have one.
+    head: Option<Head>,
+}
+
+/// `classifier.weight` (labels × hidden) and `classifier.bias` (labels): logits from the
+/// embedding exactly as [`Embedder::embed`] returns it (pooled, and unit length when the model
+/// normalises).
+#[derive(Debug)]
+struct Head {
+    weight: Vec<f32>,
+    bias: Vec<f32>,
+}
+
+impl Head {
+    fn load(weights: &Weights, hidden: usize) -> Result<Option<Self>> {
+        if !weights.contains("classifier.weight") {
+            return Ok(None);
+        }
+        let w = weights.get("classifier.weight")?;
+        let labels = w.shape.first().copied().unwrap_or(0);
+        let w = w.expect_shape(&[labels, hidden])?;
+        let bias = weights.get_shaped("classifier.bias", &[labels])?.to_f32();
+        Ok(Some(Self {
+            weight: w.to_f32(),
+            bias,
+        }))
+    }
+
+    fn logits(&self, v: &[f32]) -> Vec<f32> {
+        self.weight
+            .chunks_exact(v.len())
+            .zip(&self.bias)
+            .map(|(row, b)| row.iter().zip(v).map(|(x, y)| x * y).sum::<f32>() + b)
+            .collect()
+    }
 }
 
 fn read_json(path: &Path) -> Result<Option<Value>> {
@@ -79,7 +115,7 @@ fn pooling_of(dir: &Path) -> Result<Pooling> {
 
 impl Network {
     /// The network `cfg` describes, from the weights at `path` (a folder or a GGUF file).
-    fn load(cfg: &Config, path: &Path, opts: &LoadOptions) -> Result<Self> {
+    fn load(cfg: &Config, path: &Path, weights: &Weights, opts: &LoadOptions) -> Result<Self> {
         let in_file = |e: Error| match e {
             Error::MissingTensor(_) | Error::Shape { .. } => Error::InFile {
                 path: path.to_path_buf(),
@@ -88,12 +124,9 @@ impl Network {
             e => e,
         };
         match cfg.arch {
-            Arch::Bert => {
-                let weights = Weights::open(path)?;
-                Ok(Network::Bert(Box::new(
-                    Bert::load(cfg, &weights, opts).map_err(in_file)?,
-                )))
-            }
+            Arch::Bert => Ok(Network::Bert(Box::new(
+                Bert::load(cfg, weights, opts).map_err(in_file)?,
+            ))),
             Arch::Llama | Arch::Mistral | Arch::Qwen2 => Ok(Network::Decoder(Arc::clone(
                 crate::Model::load(path, opts)?.lm(),
             ))),
@@ -155,7 +188,9 @@ impl Embedder {
         let dir = path;
         let cfg = Config::from_hf(&dir.join("config.json"))?;
         let pooling = pooling_of(dir)?;
-        let network = Network::load(&cfg, dir, opts)?;
+        let weights = Weights::open_for(dir, opts)?;
+        let network = Network::load(&cfg, dir, &weights, opts)?;
+        let head = Head::load(&weights, cfg.hidden_size)?;
         let normalize = read_json(&dir.join("modules.json"))?
             .and_then(|m| m.as_array().cloned())
             .is_some_and(|mods| {
@@ -173,13 +208,14 @@ impl Embedder {
             pooling,
             normalize,
             max_tokens,
+            head,
         })
     }
 
     /// A GGUF file: pooling from `{arch}.pooling_type`; vectors are scaled to unit length, as
     /// llama.cpp's server and `llama-embedding` scale them by default.
     fn load_gguf(path: &Path, opts: &LoadOptions) -> Result<Self> {
-        let weights = Weights::open(path)?;
+        let weights = Weights::open_for(path, opts)?;
         let Some(gguf) = weights.gguf() else {
             return Err(Error::Config {
                 path: path.to_path_buf(),
@@ -189,9 +225,10 @@ impl Embedder {
         let md = &gguf.metadata;
         let cfg = Config::from_gguf(md, path, gguf.tensor("output.weight").is_some())?;
         let pooling = gguf_pooling(md, cfg.arch.name(), path)?;
-        let network = Network::load(&cfg, path, opts)?;
+        let network = Network::load(&cfg, path, &weights, opts)?;
         Ok(Self {
             max_tokens: cfg.max_positions,
+            head: Head::load(&weights, cfg.hidden_size)?,
             network,
             pooling,
             normalize: true,
@@ -235,6 +272,26 @@ impl Embedder {
                 }
                 v
             })
+            .collect())
+    }
+
+    /// Whether the model classifies ([`Embedder::classify_batch`]).
+    pub fn classifies(&self) -> bool {
+        self.head.is_some()
+    }
+
+    /// Each text's classifier logits (one per label), from its embedding; an error when the
+    /// model has no classifier.
+    pub fn classify_batch(&self, texts: &[&[u32]]) -> Result<Vec<Vec<f32>>> {
+        let Some(head) = &self.head else {
+            return Err(Error::MissingTensor(
+                "classifier.weight (this model embeds but does not classify)".into(),
+            ));
+        };
+        Ok(self
+            .embed_batch(texts)?
+            .iter()
+            .map(|v| head.logits(v))
             .collect())
     }
 

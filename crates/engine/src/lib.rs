@@ -34,7 +34,7 @@ pub use config::{Arch, Config};
 pub use encoder::Embedder;
 pub use models::CausalLm;
 pub use pooling::Pooling;
-pub use weights::{Tensor, Weights};
+pub use weights::{Adapter, Tensor, Weights};
 
 /// Errors from loading or running a model.
 #[derive(Debug, thiserror::Error)]
@@ -186,6 +186,8 @@ pub struct LoadOptions {
     /// A directory where weights repacked for 8-bit products are kept between runs, so that a
     /// later load maps them instead of repacking (see [`Tensor::pack_all`]).
     pub pack_cache: Option<std::path::PathBuf>,
+    /// A LoRA adapter laid over the weights as they load ([`weights::Adapter`]).
+    pub adapter: Option<Arc<weights::Adapter>>,
 }
 
 /// A loaded model: the network, shared, and the weights it came from (whose GGUF metadata also
@@ -226,7 +228,7 @@ impl Model {
         opts: &LoadOptions,
         alongside: impl FnOnce(&Weights) -> T + Send,
     ) -> Result<(Self, T)> {
-        let weights = Weights::open(path)?;
+        let weights = Weights::open_for(path, opts)?;
         let cfg = match weights.gguf() {
             Some(g) => Config::from_gguf(&g.metadata, path, g.tensor("output.weight").is_some())?,
             None => Config::from_hf(&path.join("config.json"))?,

@@ -84,9 +84,58 @@ impl EmbeddingModel {
         self.embed_ids(&ids)
     }
 
-    /// The vectors of several texts' ids (each as [`EmbeddingModel::ids`] or the caller gives
-    /// them), in one pass.
-    pub fn embed_batch(&self, texts: &[Vec<u32>]) -> Result<Vec<Embedding>> {
+    /// A long text's ids in windows of at most `max` tokens (capped at the model's window),
+    /// each wrapped in the text's special tokens (`[CLS] … [SEP]`), starting every `stride`
+    /// tokens of the text, the last one reaching its end; a text that fits is one window.
+    /// How a classifier reads a text of any length (its score is the highest window's).
+    pub fn windows(&self, text: &str, max: usize, stride: usize) -> Result<Vec<Vec<u32>>> {
+        let encode = |add_special_tokens| {
+            self.tokenizer.encode(
+                text,
+                Encode {
+                    add_special_tokens,
+                    parse_special: false,
+                },
+            )
+        };
+        let full = encode(true)?;
+        let max = max.min(self.max_tokens());
+        if full.len() <= max {
+            return Ok(vec![full]);
+        }
+        let bare = encode(false)?;
+        let extra = full.len().saturating_sub(bare.len());
+        let Some(k) = (0..=extra).find(|&k| full[k..k + bare.len()] == bare[..]) else {
+            return Err(Error::InvalidParameter {
+                name: "input",
+                message: "the tokenizer's special tokens do not wrap the text, so it cannot be \
+                          read in windows"
+                    .into(),
+            });
+        };
+        let body = max.saturating_sub(extra);
+        if body == 0 {
+            return Err(Error::TooLong {
+                tokens: full.len(),
+                max,
+            });
+        }
+        let (prefix, suffix) = (&full[..k], &full[k + bare.len()..]);
+        let stride = stride.clamp(1, body);
+        let mut out = Vec::new();
+        let mut start = 0;
+        loop {
+            let end = (start + body).min(bare.len());
+            out.push([prefix, &bare[start..end], suffix].concat());
+            if end == bare.len() {
+                return Ok(out);
+            }
+            start += stride;
+        }
+    }
+
+    /// Checks ids before a pass: in the vocabulary, within the window, not empty.
+    fn check_ids<'a>(&self, texts: &'a [Vec<u32>]) -> Result<Vec<&'a [u32]>> {
         let vocab = self.embedder.config().vocab_size;
         for ids in texts {
             if let Some(id) = ids.iter().find(|&&id| id as usize >= vocab) {
@@ -105,8 +154,13 @@ impl EmbeddingModel {
                 return Err(Error::EmptyPrompt);
             }
         }
-        let refs: Vec<&[u32]> = texts.iter().map(Vec::as_slice).collect();
-        let vectors = self.embedder.embed_batch(&refs)?;
+        Ok(texts.iter().map(Vec::as_slice).collect())
+    }
+
+    /// The vectors of several texts' ids (each as [`EmbeddingModel::ids`] or the caller gives
+    /// them), in one pass.
+    pub fn embed_batch(&self, texts: &[Vec<u32>]) -> Result<Vec<Embedding>> {
+        let vectors = self.embedder.embed_batch(&self.check_ids(texts)?)?;
         Ok(vectors
             .into_iter()
             .zip(texts)
@@ -115,6 +169,16 @@ impl EmbeddingModel {
                 tokens: ids.len(),
             })
             .collect())
+    }
+
+    /// Whether the model has a classifier over its embeddings.
+    pub fn classifies(&self) -> bool {
+        self.embedder.classifies()
+    }
+
+    /// The classifier logits of several texts' ids, in one pass.
+    pub fn classify_batch(&self, texts: &[Vec<u32>]) -> Result<Vec<Vec<f32>>> {
+        Ok(self.embedder.classify_batch(&self.check_ids(texts)?)?)
     }
 
     /// The vector of ids given as they are (the caller's special tokens included).

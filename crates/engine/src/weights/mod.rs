@@ -4,6 +4,7 @@
 //! Models ask for tensors by their Hugging Face names; GGUF names are mapped in one table
 //! ([`names::gguf_name`]).
 
+mod adapter;
 mod gguf;
 pub mod names;
 mod safetensors;
@@ -14,7 +15,9 @@ use std::sync::Arc;
 use samtal_gguf::GgmlType;
 
 use crate::kernels::MatRef;
-use crate::{DType, Error, Result};
+use crate::{DType, Error, LoadOptions, Result};
+
+pub use adapter::Adapter;
 
 /// Bytes that live either in a memory map shared by many tensors or in an owned buffer.
 #[derive(Clone)]
@@ -305,6 +308,8 @@ enum Source {
 pub struct Weights {
     path: PathBuf,
     source: Source,
+    /// Updates laid over every tensor read ([`Adapter`]).
+    adapter: Option<Arc<Adapter>>,
 }
 
 impl Weights {
@@ -318,7 +323,15 @@ impl Weights {
         Ok(Self {
             path: path.to_path_buf(),
             source,
+            adapter: None,
         })
+    }
+
+    /// Opens a model's weights as `opts` asks: with its adapter laid over them, if any.
+    pub fn open_for(path: &Path, opts: &LoadOptions) -> Result<Self> {
+        let mut w = Self::open(path)?;
+        w.adapter = opts.adapter.clone();
+        Ok(w)
     }
 
     pub fn path(&self) -> &Path {
@@ -329,7 +342,8 @@ impl Weights {
     /// after the file, its size and its modification time, so that a changed file is
     /// repacked. `None` for Hugging Face folders (nothing to repack).
     pub fn pack_cache_file(&self, dir: &Path) -> Option<PathBuf> {
-        let Source::Gguf(_) = &self.source else {
+        // Packed weights with an adapter's updates are not the file's: nothing to share.
+        let (Source::Gguf(_), None) = (&self.source, &self.adapter) else {
             return None;
         };
         let meta = std::fs::metadata(&self.path).ok()?;
@@ -369,6 +383,13 @@ impl Weights {
 
     /// Whether a tensor with this Hugging Face name exists.
     pub fn contains(&self, hf_name: &str) -> bool {
+        if self
+            .adapter
+            .as_ref()
+            .is_some_and(|a| a.whole(hf_name).is_some())
+        {
+            return true;
+        }
         match &self.source {
             Source::Gguf(g) => g.contains(hf_name),
             Source::SafeTensors(s) => s.contains(hf_name),
@@ -377,10 +398,27 @@ impl Weights {
 
     /// A tensor by its Hugging Face name.
     pub fn get(&self, hf_name: &str) -> Result<Tensor> {
-        match &self.source {
+        let base = || match &self.source {
             Source::Gguf(g) => g.get(hf_name),
             Source::SafeTensors(s) => s.get(hf_name),
+        };
+        let Some(adapter) = &self.adapter else {
+            return base();
+        };
+        if let Some(t) = adapter.whole(hf_name) {
+            // A replacement keeps the base's shape; a tensor the base lacks is the adapter's.
+            return match base() {
+                Ok(b) if b.shape != t.shape => Err(Error::Format {
+                    path: adapter.origin.clone(),
+                    message: format!(
+                        "{hf_name} is {:?} in the adapter but {:?} in the model",
+                        t.shape, b.shape
+                    ),
+                }),
+                _ => Ok(t.clone()),
+            };
         }
+        adapter.apply(hf_name, base()?)
     }
 
     /// A tensor that must exist with this shape.
