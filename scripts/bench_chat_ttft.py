@@ -5,8 +5,13 @@ A session prefills only what is new each turn (the user turn and the assistant h
 time to first token at turn 20 should stay close to turn 1's even though the prompt has grown.
 Each run is a fresh process; figures are medians over --runs runs.
 
+With --guard-compare, runs alternate between `--guard off` and `--guard flag` (the detector
+with its encoder) and the script prints the median time to first token of each, turn by turn,
+and their ratio: what the guard costs a turn, and whether that grows with the conversation.
+
     cargo build --release -p samtal-cli
     python3 scripts/bench_chat_ttft.py --runs 3 --threads 2
+    python3 scripts/bench_chat_ttft.py --runs 5 --threads 2 --guard-compare
 """
 
 import argparse
@@ -38,13 +43,15 @@ QUESTIONS = [
 ]
 
 
-def run_once(args):
+def run_once(args, guard=None):
     cmd = [args.samtal, "chat", "--json", "--no-save", "--temperature", "0", "--max-new-tokens", str(args.max_new_tokens),
            "--threads", str(args.threads)]
     if args.model:
         cmd += ["--model", args.model]
     if args.format:
         cmd += ["--format", args.format]
+    if guard:
+        cmd += ["--guard", guard]
     out = subprocess.run(cmd, input="\n".join(QUESTIONS) + "\n", capture_output=True, text=True, check=True)
     return [json.loads(line) for line in out.stdout.splitlines() if line.strip()]
 
@@ -57,7 +64,29 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--max-new-tokens", type=int, default=64)
+    ap.add_argument("--guard-compare", action="store_true",
+                    help="alternate --guard off and --guard flag runs and compare their TTFT")
     args = ap.parse_args()
+
+    if args.guard_compare:
+        by = {"off": [], "flag": []}
+        for _ in range(args.runs):
+            for g in ("off", "flag"):
+                by[g].append(run_once(args, g))
+        turns = len(by["off"][0])
+        print(f"{'turn':>4} {'off ms':>8} {'flag ms':>8} {'ratio':>6}  guard score")
+        ratios = []
+        for t in range(turns):
+            off = statistics.median(r[t]["ttft_ms"] for r in by["off"])
+            on = statistics.median(r[t]["ttft_ms"] for r in by["flag"])
+            ratios.append(on / off)
+            g = by["flag"][0][t].get("guard") or {}
+            print(f"{t + 1:>4} {off:>8.1f} {on:>8.1f} {on / off:>6.2f}  {g.get('score', 0):.3f}")
+        first, last = statistics.median(ratios[:3]), statistics.median(ratios[-3:])
+        print(f"\nguard on / off, median over turns: {statistics.median(ratios):.2f} "
+              f"(turns 1-3: {first:.2f}, turns {turns - 2}-{turns}: {last:.2f}; "
+              f"medians of {args.runs} alternating runs, {args.threads} threads)")
+        return
 
     runs = [run_once(args) for _ in range(args.runs)]
     turns = len(runs[0])

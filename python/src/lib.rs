@@ -439,6 +439,7 @@ impl Model {
             params: Some(o.apply(&base)),
             ..SessionOptions::default()
         };
+        install_guard();
         let session = Session::new(self.pipeline.clone(), opts).map_err(chat_err)?;
         Ok(Chat {
             session: Arc::new(Mutex::new(session)),
@@ -448,6 +449,7 @@ impl Model {
 
 impl Model {
     fn server(&self) -> PyResult<Arc<Server>> {
+        install_guard();
         let mut slot = self
             .server
             .lock()
@@ -563,12 +565,30 @@ impl Chat {
     }
 }
 
-/// The guard's verdict on a text, as the chat applies it: JSON with `verdict` (allow, flag,
-/// block), `score` and the reasons.
+/// Installs the guard's learned encoder for this process once, before the first guarded text
+/// (the base from `$SAMTAL_GUARD_ENCODER`, else all-MiniLM-L6-v2, fetched if missing). When it
+/// cannot be loaded, the guard keeps its n-gram model and rules and a warning says why.
+fn install_guard() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let installed = samtal_models::guard_encoder_base().and_then(|base| match base {
+            Some(b) => Ok(samtal_chat::install_guard_encoder(&b)?),
+            None => Ok(()),
+        });
+        if let Err(e) = installed {
+            eprintln!(
+                "warning: the guard's learned encoder is not loaded ({e:#}); guarding with the \
+                 n-gram model and rules only"
+            );
+        }
+    });
+}
+
 /// The guard's verdict on a text, as a chat with the default guard gives it: JSON with
 /// `verdict` (allow, flag, block), `score` and `reasons`.
 #[pyfunction]
-fn guard_check(text: &str) -> PyResult<String> {
+fn guard_check(py: Python<'_>, text: &str) -> PyResult<String> {
+    py.allow_threads(install_guard);
     let report =
         samtal_chat::guard_check(&samtal_chat::GuardOptions::default(), text).map_err(chat_err)?;
     Ok(match report {

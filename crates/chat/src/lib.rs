@@ -19,9 +19,9 @@ use serde::{Deserialize, Serialize};
 pub use samtal_generation::{CancelToken, Fault, FinishReason, GenerateParams, LoopGuard};
 pub use samtal_guard::{Mode as GuardMode, Verdict};
 pub use session::{
-    chat_params, check_text as guard_check, mark_untrusted, ChatEvent, ContextPolicy, FormatChoice,
-    GuardOptions, GuardReport, Mark, ModelRecord, Reply, Session, SessionOptions,
-    CHAT_MAX_NEW_TOKENS,
+    chat_params, check_text as guard_check, guard_detector, install_guard_detector,
+    install_guard_encoder, mark_untrusted, ChatEvent, ContextPolicy, FormatChoice, GuardOptions,
+    GuardReport, Mark, ModelRecord, Reply, Session, SessionOptions, CHAT_MAX_NEW_TOKENS,
 };
 pub use store::{ConversationStore, Store, StoreLocation};
 pub use template::{special_strings, ChatTemplate, Prompt, PRESET_NAMES};

@@ -8,9 +8,12 @@ use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use serde_json::json;
 
-use samtal_guard::detect::{FeatureSpec, TrainConfig};
+use std::sync::Arc;
+
+use samtal_engine::Adapter;
+use samtal_guard::detect::{Combination, EncoderModel, FeatureSpec, TrainConfig, ENCODER_DTYPE};
 use samtal_guard::eval::{figures, quantile};
-use samtal_guard::train::{calibrate, fit, read_jsonl, Budgets};
+use samtal_guard::train::{calibrate, combine, fit, read_jsonl, Budgets};
 use samtal_guard::{Detector, Mode, Policy};
 
 #[derive(Args, Debug, Clone)]
@@ -28,6 +31,74 @@ pub struct GuardOpts {
     /// A detector model file instead of the one built in.
     #[arg(long)]
     pub detector: Option<PathBuf>,
+    #[command(flatten)]
+    pub encoder: EncoderOpts,
+}
+
+/// The guard's learned encoder: which base, which adapter, or none.
+#[derive(Args, Debug, Clone, Default)]
+pub struct EncoderOpts {
+    /// Score with the n-gram model and rules only, without the learned encoder.
+    #[arg(long)]
+    pub no_encoder: bool,
+    /// The encoder's base model folder [default: $SAMTAL_GUARD_ENCODER (a folder, or `off`
+    /// for none), else all-MiniLM-L6-v2 (`samtal pull guard`), fetched on first use].
+    #[arg(long, value_name = "DIR")]
+    pub encoder_base: Option<PathBuf>,
+    /// An encoder adapter file (scripts/train_guard_encoder.py) instead of the built-in one.
+    #[arg(long, value_name = "FILE")]
+    pub encoder_adapter: Option<PathBuf>,
+    /// A combination file (samtal guard calibrate) instead of the built-in one.
+    #[arg(long, value_name = "FILE")]
+    pub combination: Option<PathBuf>,
+}
+
+impl EncoderOpts {
+    /// The detector these options ask for, over `ngram` (the n-gram model and rules).
+    pub fn load(&self, ngram: Detector) -> Result<Detector> {
+        if self.no_encoder {
+            return Ok(ngram);
+        }
+        let base = match &self.encoder_base {
+            Some(p) => p.clone(),
+            None => match samtal_models::guard_encoder_base()? {
+                Some(p) => p,
+                None => return Ok(ngram),
+            },
+        };
+        let encoder = match &self.encoder_adapter {
+            Some(p) => EncoderModel::load_with(&base, Adapter::open(p)?, ENCODER_DTYPE)?,
+            None => EncoderModel::load(&base, ENCODER_DTYPE)?,
+        };
+        let combination = match &self.combination {
+            Some(p) => serde_json::from_str(
+                &std::fs::read_to_string(p)
+                    .with_context(|| format!("cannot read {}", p.display()))?,
+            )
+            .with_context(|| format!("{}: not a combination", p.display()))?,
+            None => Combination::shipped()?,
+        };
+        Ok(ngram.with_encoder(Arc::new(encoder), combination))
+    }
+}
+
+/// Loads the shipped detector with its encoder for the chat sessions of this process (`samtal
+/// chat`, `samtal serve`). When the encoder cannot be loaded the sessions still run, guarded
+/// by the n-gram model and rules alone, and a warning says why.
+pub fn install_for_sessions(mode: samtal_chat::GuardMode) {
+    if mode == Mode::Off {
+        return;
+    }
+    let installed = samtal_models::guard_encoder_base().and_then(|base| match base {
+        Some(b) => Ok(samtal_chat::install_guard_encoder(&b)?),
+        None => Ok(()),
+    });
+    if let Err(e) = installed {
+        eprintln!(
+            "warning: the guard's learned encoder is not loaded ({e:#}); guarding with the \
+             n-gram model and rules only"
+        );
+    }
 }
 
 impl GuardOpts {
@@ -36,11 +107,11 @@ impl GuardOpts {
             Some(p) => Detector::load(p)?,
             None => Detector::shipped()?,
         };
-        let h = d.header();
+        let d = self.encoder.load(d)?;
         let policy = Policy::new(
             self.policy,
-            self.flag_at.unwrap_or(h.flag_at),
-            self.block_at.unwrap_or(h.block_at),
+            self.flag_at.unwrap_or(d.flag_at()),
+            self.block_at.unwrap_or(d.block_at()),
         );
         Ok((d, policy))
     }
@@ -54,9 +125,9 @@ pub enum GuardCmd {
         opts: GuardOpts,
         #[arg(long)]
         json: bool,
-        /// The text (it may start with '-').
+        /// The text (it may start with '-'); without it, all of stdin.
         #[arg(allow_hyphen_values = true)]
-        text: String,
+        text: Option<String>,
     },
     /// Score every line of a JSON Lines file (objects with "text"): one {"score", "verdict"} line
     /// per input line, in order.
@@ -72,7 +143,32 @@ pub enum GuardCmd {
         opts: GuardOpts,
         #[arg(long)]
         json: bool,
+        /// Also count what is flagged per source (the "source" field up to its first ':').
+        #[arg(long)]
+        by_source: bool,
         file: PathBuf,
+    },
+    /// Fit how the encoder and the n-gram model make one score, and its thresholds, on
+    /// calibration files (never on a set figures are reported on); writes a combination file
+    /// (the built-in one is crates/guard/model/combination.json).
+    Calibrate {
+        #[command(flatten)]
+        encoder: EncoderOpts,
+        /// Labelled JSON Lines files the combination is fitted on; the threshold is the
+        /// highest of theirs at the budget.
+        #[arg(long, required = true, num_args = 1..)]
+        calibration: Vec<PathBuf>,
+        /// More files whose benign rows only bound the thresholds (their attacks are not read).
+        #[arg(long, num_args = 1..)]
+        benign: Vec<PathBuf>,
+        /// False-positive budget the flag threshold is set at, on each file's benign rows.
+        #[arg(long, default_value_t = 0.01)]
+        flag_fpr: f64,
+        #[arg(long, default_value_t = 0.01)]
+        block_fpr: f64,
+        /// Where to write the combination.
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Train a detector (deterministic: the same files give the same model) and choose its
     /// thresholds.
@@ -112,6 +208,20 @@ pub fn run(cmd: GuardCmd) -> Result<()> {
     let mut out = BufWriter::new(out.lock());
     match cmd {
         GuardCmd::Check { opts, json, text } => {
+            let text = match text {
+                Some(t) => t,
+                None => {
+                    let mut bytes = Vec::new();
+                    std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)
+                        .context("cannot read stdin")?;
+                    String::from_utf8(bytes).map_err(|e| {
+                        anyhow::anyhow!(
+                            "stdin is not UTF-8 text (invalid byte at offset {})",
+                            e.utf8_error().valid_up_to()
+                        )
+                    })?
+                }
+            };
             let (d, policy) = opts.load()?;
             let a = d.assess(&text);
             let verdict = policy.verdict(a.score);
@@ -139,16 +249,33 @@ pub fn run(cmd: GuardCmd) -> Result<()> {
                 writeln!(out, "{v}")?;
             }
         }
-        GuardCmd::Eval { opts, json, file } => {
+        GuardCmd::Eval {
+            opts,
+            json,
+            by_source,
+            file,
+        } => {
             let (d, policy) = opts.load()?;
             let rows = read_jsonl(&file)?;
             let mut scored = Vec::with_capacity(rows.len());
             let mut ms = Vec::with_capacity(rows.len());
+            let mut enc_ms = Vec::new();
+            let mut short_ms = Vec::new();
             let mut unlabelled = 0;
             for r in &rows {
                 let t0 = Instant::now();
                 let s = d.score(&r.text);
                 ms.push(t0.elapsed().as_secs_f64() * 1e3);
+                // Texts of one encoder window (at most 256 tokens): their latency, and the
+                // encoder's share of it timed on its own.
+                if let Some(e) = d.encoder() {
+                    if e.windows(&r.text).is_ok_and(|w| w.len() == 1) {
+                        short_ms.push(ms[ms.len() - 1]);
+                        let t0 = Instant::now();
+                        let _ = e.logit(&r.text);
+                        enc_ms.push(t0.elapsed().as_secs_f64() * 1e3);
+                    }
+                }
                 match r.attack {
                     Some(y) => scored.push((s, y)),
                     None => unlabelled += 1,
@@ -160,12 +287,38 @@ pub fn run(cmd: GuardCmd) -> Result<()> {
                 Mode::Flag | Mode::Off => policy.flag_at,
             };
             let f = figures(&scored, threshold);
+            // source → [attacks flagged, attacks, benign flagged, benign]
+            let mut sources: std::collections::BTreeMap<String, [usize; 4]> = Default::default();
+            if by_source {
+                let mut k = 0;
+                for r in &rows {
+                    let Some(y) = r.attack else { continue };
+                    let s = scored[k].0;
+                    k += 1;
+                    let name = r.source.as_deref().unwrap_or("-");
+                    let name = name.split(':').next().unwrap_or(name).to_owned();
+                    let c = sources.entry(name).or_default();
+                    let i = if y { 0 } else { 2 };
+                    c[i] += usize::from(s >= threshold);
+                    c[i + 1] += 1;
+                }
+            }
             let (p50, p95) = (quantile(&ms, 0.5), quantile(&ms, 0.95));
             if json {
                 let mut v = serde_json::to_value(&f)?;
                 v["latency_ms_median"] = json!(p50);
                 v["latency_ms_p95"] = json!(p95);
                 v["unlabelled"] = json!(unlabelled);
+                if !enc_ms.is_empty() {
+                    v["short_texts"] = json!(short_ms.len());
+                    v["short_latency_ms_median"] = json!(quantile(&short_ms, 0.5));
+                    v["short_latency_ms_p95"] = json!(quantile(&short_ms, 0.95));
+                    v["encoder_ms_median"] = json!(quantile(&enc_ms, 0.5));
+                    v["encoder_ms_p95"] = json!(quantile(&enc_ms, 0.95));
+                }
+                if by_source {
+                    v["by_source"] = json!(sources);
+                }
                 writeln!(out, "{v}")?;
             } else {
                 writeln!(
@@ -188,7 +341,79 @@ pub fn run(cmd: GuardCmd) -> Result<()> {
                     p50,
                     p95
                 )?;
+                if !enc_ms.is_empty() {
+                    writeln!(
+                        out,
+                        "texts of at most 256 tokens ({}): median {:.2} ms, p95 {:.2} ms; \
+                         the encoder alone: median {:.2} ms, p95 {:.2} ms",
+                        short_ms.len(),
+                        quantile(&short_ms, 0.5),
+                        quantile(&short_ms, 0.95),
+                        quantile(&enc_ms, 0.5),
+                        quantile(&enc_ms, 0.95)
+                    )?;
+                }
+                for (name, [a, na, b, nb]) in &sources {
+                    writeln!(
+                        out,
+                        "  {name}: attacks flagged {a}/{na}, benign flagged {b}/{nb}"
+                    )?;
+                }
             }
+        }
+        GuardCmd::Calibrate {
+            encoder,
+            calibration,
+            benign,
+            flag_fpr,
+            block_fpr,
+            out: path,
+        } => {
+            anyhow::ensure!(
+                !encoder.no_encoder,
+                "calibrate fits the encoder's combination"
+            );
+            let d = encoder.load(Detector::shipped()?)?;
+            let t0 = Instant::now();
+            let read = |p: &PathBuf, benign_only: bool| -> Result<(String, Vec<_>)> {
+                let mut parts = Vec::new();
+                for r in read_jsonl(p)? {
+                    match r.attack {
+                        Some(true) if benign_only => {}
+                        Some(y) => parts.push((d.parts(&r.text)?, y)),
+                        None => {}
+                    }
+                }
+                eprintln!("{}: {} rows scored", p.display(), parts.len());
+                Ok((p.display().to_string(), parts))
+            };
+            let files = calibration
+                .iter()
+                .map(|p| read(p, false))
+                .collect::<Result<Vec<_>>>()?;
+            let bounds = benign
+                .iter()
+                .map(|p| read(p, true))
+                .collect::<Result<Vec<_>>>()?;
+            let c = combine(
+                &files,
+                &bounds,
+                Budgets {
+                    flag_fpr,
+                    block_fpr,
+                },
+            );
+            std::fs::write(&path, serde_json::to_string_pretty(&c)? + "\n")
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            writeln!(
+                out,
+                "calibrated in {:.1} s; flag at {:.4}, block at {:.4}; wrote {}\n{}",
+                t0.elapsed().as_secs_f64(),
+                c.flag_at,
+                c.block_at,
+                path.display(),
+                serde_json::to_string_pretty(&c.notes)?
+            )?;
         }
         GuardCmd::Train {
             train,

@@ -91,6 +91,7 @@ pub fn run(a: ServeArgs) -> Result<()> {
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "samtal".into());
+    crate::guard::install_for_sessions(a.guard);
     let config = Config {
         model_id,
         api_key,

@@ -22,6 +22,8 @@ fn chat(args: &[&str], input: &str) -> Output {
             "SAMTAL_MODELS_DIR",
             std::env::temp_dir().join("samtal-no-models"),
         )
+        // The guard scores with its n-gram model and rules only (no encoder to fetch).
+        .env("SAMTAL_GUARD_ENCODER", "off")
         // Saved conversations go to a scratch store, never the user's.
         .env(
             "SAMTAL_DATA_DIR",

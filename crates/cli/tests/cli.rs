@@ -25,6 +25,8 @@ fn samtal(args: &[&str]) -> Output {
             "SAMTAL_MODELS_DIR",
             std::env::temp_dir().join("samtal-no-models"),
         )
+        // The guard scores with its n-gram model and rules only (no encoder to fetch).
+        .env("SAMTAL_GUARD_ENCODER", "off")
         .output()
         .expect("run samtal")
 }

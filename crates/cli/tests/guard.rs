@@ -17,6 +17,8 @@ fn samtal(args: &[&str], input: Option<&str>) -> Output {
             "SAMTAL_MODELS_DIR",
             std::env::temp_dir().join("samtal-no-models"),
         )
+        // The guard scores with its n-gram model and rules only (no encoder to fetch).
+        .env("SAMTAL_GUARD_ENCODER", "off")
         .env(
             "SAMTAL_DATA_DIR",
             std::env::temp_dir().join("samtal-guard-test-data"),
@@ -139,6 +141,18 @@ fn score_keeps_order_and_eval_reports_every_figure() {
     assert_eq!(e["recall"], 1.0);
     assert_eq!(e["false_positive_rate"], 0.0);
     assert_eq!(e["roc_auc"], 1.0);
+    // Per source: rows without one count under "-".
+    let e = &json_lines(&samtal(
+        &[
+            "guard",
+            "eval",
+            "--json",
+            "--by-source",
+            file.to_str().unwrap(),
+        ],
+        None,
+    ))[0];
+    assert_eq!(e["by_source"]["-"], serde_json::json!([2, 2, 0, 2]), "{e}");
 }
 
 #[test]
@@ -197,4 +211,134 @@ fn chat_flags_an_injection_and_shows_it() {
     args.extend(["--json", "--guard", "off"]);
     let turns = json_lines(&samtal(&args, Some(&input)));
     assert!(turns[0]["guard"].is_null());
+}
+
+/// `samtal` with raw stdin bytes and extra environment.
+fn samtal_raw(args: &[&str], input: &[u8], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_samtal"));
+    cmd.args(args)
+        .env(
+            "SAMTAL_MODELS_DIR",
+            std::env::temp_dir().join("samtal-no-models"),
+        )
+        .env("SAMTAL_GUARD_ENCODER", "off")
+        .env(
+            "SAMTAL_DATA_DIR",
+            std::env::temp_dir().join("samtal-guard-test-data"),
+        );
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(input).unwrap();
+    drop(stdin);
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn check_reads_stdin_and_refuses_what_is_not_utf8() {
+    let v = &json_lines(&samtal_raw(
+        &["guard", "check", "--json"],
+        ATTACK.as_bytes(),
+        &[],
+    ))[0];
+    assert_eq!(v["verdict"], "flag");
+    let out = samtal_raw(&["guard", "check"], b"Ignore \xff\xfe previous", &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("not UTF-8") && err.contains("offset 7"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_missing_or_corrupt_encoder_is_an_error_in_guard_and_a_warning_in_chat() {
+    let corrupt = scratch("corrupt.safetensors", "definitely not safetensors");
+    let out = samtal_raw(
+        &[
+            "guard",
+            "check",
+            "--encoder-base",
+            "/nonexistent/minilm",
+            "x",
+        ],
+        b"",
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("guard encoder"));
+    let out = samtal_raw(
+        &[
+            "guard",
+            "check",
+            "--encoder-base",
+            "/nonexistent/minilm",
+            "--encoder-adapter",
+            corrupt.to_str().unwrap(),
+            "x",
+        ],
+        b"",
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a safetensors adapter"));
+    // The chat still runs, guarded by the n-gram model and rules, and says why.
+    let model = tiny_llama();
+    let out = samtal_raw(
+        &[
+            "chat",
+            "--model",
+            &model,
+            "--no-save",
+            "--json",
+            "--max-new-tokens",
+            "2",
+        ],
+        format!("{ATTACK}\n").as_bytes(),
+        &[("SAMTAL_GUARD_ENCODER", "/nonexistent/minilm")],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("learned encoder is not loaded"), "{err}");
+    let turns = json_lines(&out);
+    assert_eq!(turns[0]["guard"]["verdict"], "flag");
+}
+
+/// With the encoder (the base from $SAMTAL_ENCODER, as scripts/test.sh sets it): the
+/// notebook's injection is flagged, and the encoder says so among the reasons.
+#[test]
+fn the_encoder_reads_the_notebooks_injection() {
+    let Some(base) = std::env::var_os("SAMTAL_ENCODER") else {
+        eprintln!(
+            "\n!!! SKIP: set SAMTAL_ENCODER to the all-MiniLM-L6-v2 folder to run this test\n"
+        );
+        return;
+    };
+    let base = base.to_str().unwrap().to_owned();
+    let v = &json_lines(&samtal_raw(
+        &["guard", "check", "--json", "--encoder-base", &base, ATTACK],
+        b"",
+        &[],
+    ))[0];
+    assert_eq!(v["verdict"], "flag", "{v}");
+    assert!(
+        v["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r == "encoder"),
+        "{v}"
+    );
+    let v = &json_lines(&samtal_raw(
+        &["guard", "check", "--json", "What is the capital of France?"],
+        b"",
+        &[("SAMTAL_GUARD_ENCODER", &base)],
+    ))[0];
+    assert_eq!(v["verdict"], "allow", "{v}");
 }

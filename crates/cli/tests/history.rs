@@ -46,6 +46,8 @@ fn samtal(data: &Path, args: &[&str]) -> Command {
             "SAMTAL_MODELS_DIR",
             std::env::temp_dir().join("samtal-no-models"),
         )
+        // The guard scores with its n-gram model and rules only (no encoder to fetch).
+        .env("SAMTAL_GUARD_ENCODER", "off")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

@@ -32,6 +32,8 @@ fn command() -> Command {
             "SAMTAL_MODELS_DIR",
             std::env::temp_dir().join("samtal-no-models"),
         )
+        // The guard scores with its n-gram model and rules only (no encoder to fetch).
+        .env("SAMTAL_GUARD_ENCODER", "off")
         .env(
             "SAMTAL_DATA_DIR",
             std::env::temp_dir().join("samtal-repl-test-data"),

@@ -96,10 +96,33 @@ pub fn mark_untrusted(content: &str) -> String {
     )
 }
 
-/// The shipped detector, loaded once per process.
-fn shipped() -> Result<Arc<Detector>> {
-    static D: OnceLock<std::result::Result<Arc<Detector>, String>> = OnceLock::new();
-    D.get_or_init(|| Detector::shipped().map(Arc::new).map_err(|e| e.to_string()))
+/// The detector every session of this process guards with.
+static DETECTOR: OnceLock<std::result::Result<Arc<Detector>, String>> = OnceLock::new();
+
+/// Sets the detector every session of this process guards with (a face installs the shipped
+/// detector with its encoder at start-up, see `Detector::shipped_with_encoder`). Without
+/// one, sessions use the shipped detector without the encoder. Returns false when a detector
+/// was already in use (it stays).
+pub fn install_detector(detector: Arc<Detector>) -> bool {
+    DETECTOR.set(Ok(detector)).is_ok()
+}
+
+/// Loads the shipped detector with its learned encoder over the base model at `base` (see
+/// `Detector::shipped_with_encoder`) and installs it for every session of this process. On an
+/// error nothing is installed: sessions keep the n-gram detector.
+pub fn install_encoder(base: &std::path::Path) -> Result<()> {
+    let d = Detector::shipped_with_encoder(base).map_err(|e| Error::InvalidOption {
+        name: "guard",
+        message: e.to_string(),
+    })?;
+    install_detector(Arc::new(d));
+    Ok(())
+}
+
+/// The detector sessions use, loaded once per process.
+pub fn detector() -> Result<Arc<Detector>> {
+    DETECTOR
+        .get_or_init(|| Detector::shipped().map(Arc::new).map_err(|e| e.to_string()))
         .clone()
         .map_err(|message| Error::InvalidOption {
             name: "guard",
@@ -120,11 +143,11 @@ impl SessionGuard {
     pub fn new(opts: &mut GuardOptions, system: Option<&str>) -> Result<Self> {
         let detector = match opts.mode {
             Mode::Off => None,
-            Mode::Flag | Mode::Block => Some(shipped()?),
+            Mode::Flag | Mode::Block => Some(detector()?),
         };
         let (flag_at, block_at) = detector
             .as_ref()
-            .map(|d| (d.header().flag_at, d.header().block_at))
+            .map(|d| (d.flag_at(), d.block_at()))
             .unwrap_or((1.0, 1.0));
         let policy = Policy::new(
             opts.mode,

@@ -33,7 +33,10 @@ use samtal_generation::{
 use crate::template::ChatTemplate;
 use crate::{Error, Message, Result, Transcript};
 
-pub use guard::{check_text, mark_untrusted, GuardOptions, GuardReport, Mark};
+pub use guard::{
+    check_text, detector as guard_detector, install_detector as install_guard_detector,
+    install_encoder as install_guard_encoder, mark_untrusted, GuardOptions, GuardReport, Mark,
+};
 use guard::{LeakStop, SessionGuard};
 pub use options::{
     chat_params, ChatEvent, ContextPolicy, FormatChoice, Reply, SessionOptions, CHAT_MAX_NEW_TOKENS,

@@ -148,6 +148,7 @@ struct Started {
 /// A new conversation, saved unless `--no-save`.
 fn start(a: ChatArgs) -> Result<Started> {
     let path = samtal_models::resolve(a.model.model.as_deref())?;
+    crate::guard::install_for_sessions(a.guard);
     let pipeline = Arc::new(a.model.load_from(&path)?);
     let format = match (a.format, a.template) {
         (_, Some(name)) => FormatChoice::Template(Some(name)),

@@ -29,6 +29,8 @@ pub fn start(extra: &[&str]) -> Server {
             "SAMTAL_MODELS_DIR",
             std::env::temp_dir().join("samtal-no-models"),
         )
+        // The guard scores with its n-gram model and rules only (no encoder to fetch).
+        .env("SAMTAL_GUARD_ENCODER", "off")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
