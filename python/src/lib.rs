@@ -570,18 +570,7 @@ impl Chat {
 /// cannot be loaded, the guard keeps its n-gram model and rules and a warning says why.
 fn install_guard() {
     static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let installed = samtal_models::guard_encoder_base().and_then(|base| match base {
-            Some(b) => Ok(samtal_chat::install_guard_encoder(&b)?),
-            None => Ok(()),
-        });
-        if let Err(e) = installed {
-            eprintln!(
-                "warning: the guard's learned encoder is not loaded ({e:#}); guarding with the \
-                 n-gram model and rules only"
-            );
-        }
-    });
+    ONCE.call_once(samtal_models::install_guard);
 }
 
 /// The guard's verdict on a text, as a chat with the default guard gives it: JSON with

@@ -82,22 +82,11 @@ impl EncoderOpts {
     }
 }
 
-/// Loads the shipped detector with its encoder for the chat sessions of this process (`samtal
-/// chat`, `samtal serve`). When the encoder cannot be loaded the sessions still run, guarded
-/// by the n-gram model and rules alone, and a warning says why.
+/// Installs the guard's encoder for the chat sessions of this process (`samtal chat`, `samtal
+/// serve`) unless the guard is off (see `samtal_models::install_guard`).
 pub fn install_for_sessions(mode: samtal_chat::GuardMode) {
-    if mode == Mode::Off {
-        return;
-    }
-    let installed = samtal_models::guard_encoder_base().and_then(|base| match base {
-        Some(b) => Ok(samtal_chat::install_guard_encoder(&b)?),
-        None => Ok(()),
-    });
-    if let Err(e) = installed {
-        eprintln!(
-            "warning: the guard's learned encoder is not loaded ({e:#}); guarding with the \
-             n-gram model and rules only"
-        );
+    if mode != Mode::Off {
+        samtal_models::install_guard();
     }
 }
 

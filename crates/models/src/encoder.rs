@@ -69,6 +69,23 @@ pub fn guard_encoder_base() -> Result<Option<PathBuf>> {
     }
 }
 
+/// Installs the guard's learned encoder for the chat sessions of this process, every face alike
+/// (`samtal chat`, `samtal serve`, Python): the base from [`guard_encoder_base`]. When it
+/// cannot be loaded, sessions still run, guarded by the n-gram model and rules alone, and a
+/// warning on stderr says why.
+pub fn install_guard() {
+    let installed = guard_encoder_base().and_then(|base| match base {
+        Some(b) => Ok(samtal_chat::install_guard_encoder(&b)?),
+        None => Ok(()),
+    });
+    if let Err(e) = installed {
+        eprintln!(
+            "warning: the guard's learned encoder is not loaded ({e:#}); guarding with the \
+             n-gram model and rules only"
+        );
+    }
+}
+
 /// The local folder of a known encoder, fetching it if missing.
 pub fn ensure(k: &KnownEncoder) -> Result<PathBuf> {
     let dir = models_dir()?.join(k.dir_name);

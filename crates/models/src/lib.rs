@@ -331,7 +331,7 @@ pub fn resolve(model: Option<&str>) -> Result<PathBuf> {
 pub mod encoder;
 pub mod hub;
 pub mod list;
-pub use encoder::{guard_encoder_base, resolve_embedder, ENCODERS};
+pub use encoder::{guard_encoder_base, install_guard, resolve_embedder, ENCODERS};
 
 #[cfg(test)]
 mod tests {
